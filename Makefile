@@ -1,0 +1,70 @@
+# MLP lessons: `make lab` to learn, `make test` to check everything.
+# Both run `make setup` first; a second setup with nothing changed takes seconds.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA_STAMP := data/FashionMNIST/raw/.prepared
+LAB_PORT ?= 8888
+
+.PHONY: setup lab test test-unit test-notebooks test-browser figures nav clean-notebooks bench clean help
+
+help:
+	@echo "make lab              set up (first time) and open JupyterLab on notebooks/"
+	@echo "make test             set up and run every test, every notebook included"
+	@echo "make setup            create .venv, install pinned packages, find Fashion-MNIST"
+	@echo "make figures          regenerate every image in figures/ from code"
+	@echo "make nav              regenerate the contents list and each lesson's navigation line"
+	@echo "make clean-notebooks  strip outputs, execution counts and widget state"
+	@echo "make bench            print the benchmarks (epoch time, notebook times, widget latency)"
+
+setup: $(STAMP) $(DATA_STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found. Install Python 3.11 (e.g. apt-get install python3.11 python3.11-venv) or run 'make PYTHON=/path/to/python3.11 setup'." >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+$(DATA_STAMP): $(STAMP) helpers/data.py
+	sh tools/system_packages.sh
+	$(BIN)/python -m helpers.data prepare
+	touch $(DATA_STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT)
+
+# One pytest run: unit tests of helpers, the real-browser tests, and every
+# notebook top to bottom in a fresh kernel (nbval, lax: cells opt in to output checks).
+test: setup
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests --nbval-lax notebooks
+
+test-unit: setup
+	$(BIN)/python -m pytest tests --ignore=tests/browser
+
+test-notebooks: setup
+	$(BIN)/python -m pytest --nbval-lax notebooks
+
+test-browser: setup
+	$(BIN)/python -m pytest tests/browser
+
+figures: setup
+	MPLBACKEND=Agg $(BIN)/python tools/make_figures.py
+
+nav: setup
+	$(BIN)/python tools/add_navigation.py
+
+clean-notebooks: setup
+	$(BIN)/python tools/clean_notebooks.py
+
+bench: setup
+	$(BIN)/python benchmarks/epoch_time.py
+	$(BIN)/python benchmarks/notebook_times.py
+	$(BIN)/python benchmarks/widget_latency.py
+
+clean:
+	rm -rf $(VENV) data/FashionMNIST .pytest_cache test-artifacts

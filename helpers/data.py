@@ -1,0 +1,385 @@
+"""Fashion-MNIST, found offline, verified, and served from memory.
+
+Where the data comes from, in this order (the first that holds the files wins):
+
+1. an explicit ``root`` argument, or the environment variable ``$FASHION_MNIST_DIR``
+   (an explicit location that is missing or broken is an error, never skipped);
+2. ``data/`` in the repository (the files directly, or torchvision's
+   ``data/FashionMNIST/raw/`` layout);
+3. ``/usr/share/datasets/fashion-mnist`` (Debian's package ``dataset-fashion-mnist``);
+4. torchvision's download into ``data/``, when the machine is online.
+
+A folder may hold the four IDX files gzipped (``*.gz``) or not. Every file is
+checked: IDX magic number, item count (60000 train, 10000 test), 28x28 images,
+labels in 0..9, and a file length that matches its header.
+
+``prepare_torchvision_layout()`` (run by ``make setup``) writes the decoded files
+to ``data/FashionMNIST/raw/``, where torchvision looks first, so d2l's own
+``d2l.load_data_fashion_mnist(batch_size)`` works offline from ``notebooks/``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import socket
+import struct
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_DATA = REPO_ROOT / "data"
+SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
+ENV_VAR = "FASHION_MNIST_DIR"
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+_COUNTS = {"train": 60000, "test": 10000}
+_MAGIC_IMAGES, _MAGIC_LABELS = 0x00000803, 0x00000801
+
+TEXT_LABELS = (
+    "t-shirt", "trouser", "pullover", "dress", "coat",
+    "sandal", "shirt", "sneaker", "bag", "ankle boot",
+)
+
+HOW_TO_PROVIDE = (
+    "Provide Fashion-MNIST in one of three ways:\n"
+    "  1. install Debian's package: sudo apt-get install dataset-fashion-mnist\n"
+    "     (it puts the files in /usr/share/datasets/fashion-mnist);\n"
+    f"  2. copy the four IDX files (gzipped or not) into {REPO_DATA}/,\n"
+    f"     or point ${ENV_VAR} at the folder that holds them;\n"
+    "  3. run `make setup` once on a machine with internet access (torchvision downloads them)."
+)
+
+
+class DataNotFoundError(FileNotFoundError):
+    """No usable copy of Fashion-MNIST was found."""
+
+
+class DataFormatError(ValueError):
+    """A Fashion-MNIST file exists but is not a valid IDX file of the expected shape."""
+
+
+# --------------------------------------------------------------------------- finding
+
+
+def _file_in(folder: Path, name: str) -> Path | None:
+    """The file ``name`` or ``name.gz`` inside ``folder``, or None."""
+    for candidate in (folder / name, folder / (name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _missing_files(folder: Path) -> list[str]:
+    return [name for name in FILES.values() if _file_in(folder, name) is None]
+
+
+def _repo_candidates() -> list[Path]:
+    return [REPO_DATA, REPO_DATA / "FashionMNIST" / "raw"]
+
+
+def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = True,
+                       timeout: float = 10.0) -> Path:
+    """Return the folder that holds the four Fashion-MNIST IDX files.
+
+    ``root`` (or ``$FASHION_MNIST_DIR``) is used alone when given: if it does not
+    hold all four files, DataNotFoundError names what is missing. Otherwise the
+    repository's ``data/`` and Debian's folder are tried, then (``download=True``)
+    torchvision's download with a ``timeout`` in seconds per connection. With no
+    copy anywhere, DataNotFoundError lists the ways to provide one.
+    """
+    explicit = root if root is not None else os.environ.get(ENV_VAR) or None
+    if explicit is not None:
+        origin = "root argument" if root is not None else f"${ENV_VAR}"
+        folder = Path(explicit).expanduser()
+        if not folder.is_dir():
+            raise DataNotFoundError(f"{origin} = {str(folder)!r} is not a folder. " + HOW_TO_PROVIDE)
+        missing = _missing_files(folder)
+        if missing:
+            raise DataNotFoundError(
+                f"{origin} = {str(folder)!r} lacks {', '.join(missing)} (gzipped or not). "
+                "Put all four IDX files there, or unset it to search the usual places."
+            )
+        return folder
+    for folder in _repo_candidates() + [SYSTEM_DIR]:
+        if folder.is_dir() and not _missing_files(folder):
+            return folder
+    if download:
+        try:
+            _download_with_torchvision(REPO_DATA, timeout)
+        except Exception as err:  # any failure of the download is reported the same way
+            raise DataNotFoundError(
+                f"Fashion-MNIST was not found in {REPO_DATA} or {SYSTEM_DIR}, and the download failed "
+                f"({type(err).__name__}: {err}). " + HOW_TO_PROVIDE
+            ) from None
+        folder = REPO_DATA / "FashionMNIST" / "raw"
+        if not _missing_files(folder):
+            return folder
+    raise DataNotFoundError(f"Fashion-MNIST was not found in {REPO_DATA} or {SYSTEM_DIR}. " + HOW_TO_PROVIDE)
+
+
+def _download_with_torchvision(dest: Path, timeout: float) -> None:
+    """Let torchvision download the data set into ``dest`` (needs internet)."""
+    from torchvision.datasets import FashionMNIST
+
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for train in (True, False):
+            FashionMNIST(root=str(dest), train=train, download=True)
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise DataFormatError(f"{path}: cannot be read ({err}); the file is damaged or truncated") from None
+
+
+def read_idx(path: str | os.PathLike, kind: str, split: str) -> torch.Tensor:
+    """Decode and verify one Fashion-MNIST IDX file (gzipped or not).
+
+    ``kind`` is "images" or "labels", ``split`` "train" or "test". Returns
+    images as uint8 (n, 28, 28) or labels as int64 (n,). Raises DataFormatError
+    naming the file and what is wrong with it.
+    """
+    if kind not in ("images", "labels"):
+        raise ValueError(f"kind={kind!r} must be 'images' or 'labels'")
+    if split not in _COUNTS:
+        raise ValueError(f"split={split!r} must be 'train' or 'test'")
+    path = Path(path)
+    raw = _read_bytes(path)
+    ndim = 3 if kind == "images" else 1
+    magic = _MAGIC_IMAGES if kind == "images" else _MAGIC_LABELS
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataFormatError(f"{path}: only {len(raw)} bytes, shorter than an IDX header; the file is truncated")
+    (found_magic,) = struct.unpack(">I", raw[:4])
+    if found_magic != magic:
+        raise DataFormatError(
+            f"{path}: IDX magic number is {found_magic:#010x}, expected {magic:#010x} for {kind}; "
+            "this is not a Fashion-MNIST IDX file"
+        )
+    dims = struct.unpack(">" + "I" * ndim, raw[4:header])
+    expected = (_COUNTS[split], 28, 28) if kind == "images" else (_COUNTS[split],)
+    if tuple(dims) != expected:
+        raise DataFormatError(f"{path}: header says shape {tuple(dims)}, expected {expected}")
+    body = len(raw) - header
+    if body != math.prod(dims):
+        raise DataFormatError(
+            f"{path}: holds {body} bytes of data, its header promises {math.prod(dims)}; the file is truncated or padded"
+        )
+    tensor = torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8).reshape(dims)
+    if kind == "labels":
+        tensor = tensor.long()
+        if int(tensor.max()) > 9:
+            raise DataFormatError(f"{path}: labels must lie in 0..9, found {int(tensor.max())}")
+    return tensor
+
+
+@dataclass(frozen=True)
+class FashionMNIST:
+    """The whole data set as tensors: images uint8 (n, 28, 28), labels int64 (n,)."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    source: Path
+
+
+@lru_cache(maxsize=4)
+def _load_cached(folder: Path) -> FashionMNIST:
+    parts = {}
+    for key, name in FILES.items():
+        split, kind = key.split("_")
+        parts[key] = read_idx(_file_in(folder, name), kind, split)
+    return FashionMNIST(**parts, source=folder)
+
+
+def load_arrays(root: str | os.PathLike | None = None, download: bool = True) -> FashionMNIST:
+    """Find, decode and verify Fashion-MNIST; cached per folder within a process."""
+    folder = find_fashion_mnist(root, download=download).resolve()
+    return _load_cached(folder)
+
+
+def prepare_torchvision_layout(root: str | os.PathLike | None = None, dest: str | os.PathLike | None = None,
+                               download: bool = True) -> Path:
+    """Write the four decoded IDX files to ``dest/FashionMNIST/raw/`` (default ``data/``).
+
+    That is where ``torchvision.datasets.FashionMNIST(root=dest)`` and so
+    ``d2l.load_data_fashion_mnist`` look first: with the files there, neither
+    downloads. Existing files of the right size are kept. Returns the raw folder.
+    """
+    dest = Path(dest) if dest is not None else REPO_DATA
+    raw_dir = dest / "FashionMNIST" / "raw"
+    source = find_fashion_mnist(root, download=download)
+    arrays = _load_cached(source.resolve())
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    for key, name in FILES.items():
+        target = raw_dir / name
+        src = _file_in(source, name)
+        if src is not None and src.resolve() == target.resolve():
+            continue  # the source is this very folder
+        tensor = getattr(arrays, key)
+        split, kind = key.split("_")
+        magic = _MAGIC_IMAGES if kind == "images" else _MAGIC_LABELS
+        header = struct.pack(">I" + "I" * tensor.dim(), magic, *tensor.shape)
+        payload = header + tensor.to(torch.uint8).numpy().tobytes()
+        if target.is_file() and target.stat().st_size == len(payload) and target.read_bytes() == payload:
+            continue
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(payload)
+        tmp.replace(target)
+    return raw_dir
+
+
+# --------------------------------------------------------------------------- loaders
+
+
+def _check_batch_size(batch_size) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"batch_size={batch_size!r} must be a positive integer, e.g. 256")
+    return batch_size
+
+
+class TensorBatches:
+    """Minibatches of in-memory tensors, iterated like a DataLoader.
+
+    ``X``: (n, ...) features, ``y``: (n,) labels, on any one device. With
+    ``shuffle=True`` the order is redrawn (from torch's global generator, so
+    ``seed_everything`` makes it repeatable) at the start of every epoch; the
+    last batch may be smaller. ``len()`` is the number of batches.
+    """
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool):
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}; they must match")
+        if len(X) == 0:
+            raise ValueError("X is empty; a loader needs at least one example")
+        self.X, self.y = X, y
+        self.batch_size = _check_batch_size(batch_size)
+        self.shuffle = shuffle
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.X) / self.batch_size)
+
+    @property
+    def num_examples(self) -> int:
+        return len(self.X)
+
+    def __iter__(self):
+        n, bs = len(self.X), self.batch_size
+        if self.shuffle:
+            order = torch.randperm(n).to(self.X.device)
+            for start in range(0, n, bs):
+                idx = order[start:start + bs]
+                yield self.X[idx], self.y[idx]
+        else:
+            for start in range(0, n, bs):
+                yield self.X[start:start + bs], self.y[start:start + bs]
+
+    def __repr__(self) -> str:
+        return (f"TensorBatches({self.num_examples} examples, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, {len(self)} batches, device={self.X.device})")
+
+
+def _check_resize(resize):
+    if resize is None:
+        return None
+    size = (resize, resize) if isinstance(resize, int) and not isinstance(resize, bool) else resize
+    if (not isinstance(size, (tuple, list)) or len(size) != 2
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
+        raise ValueError(f"resize={resize!r} must be None, a positive int, or a pair of positive ints")
+    return tuple(size)
+
+
+def to_float_images(images: torch.Tensor, resize=None) -> torch.Tensor:
+    """uint8 (n, 28, 28) -> float32 (n, 1, H, W) in [0, 1], optionally resized (bilinear, antialiased)."""
+    size = _check_resize(resize)
+    X = images.unsqueeze(1).float().div_(255.0)
+    if size is not None and size != tuple(X.shape[-2:]):
+        X = F.interpolate(X, size=size, mode="bilinear", antialias=True, align_corners=False).clamp_(0.0, 1.0)
+    return X
+
+
+def fashion_mnist_tensors(root=None, resize=None, device=None):
+    """``(X_train, y_train, X_test, y_test)``: X float32 (n, 1, H, W) in [0, 1], y int64 (n,).
+
+    Placed on ``device`` (default CPU). Handy for subsets: ``X_train[:1000]``.
+    """
+    arrays = load_arrays(root)
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+    return (to_float_images(arrays.train_images, resize).to(dev), arrays.train_labels.to(dev),
+            to_float_images(arrays.test_images, resize).to(dev), arrays.test_labels.to(dev))
+
+
+def load_fashion_mnist(batch_size: int, resize=None, root=None, device=None):
+    """A drop-in for ``d2l.load_data_fashion_mnist(batch_size, resize)``, from memory.
+
+    Returns ``(train_iter, test_iter)``; each yields ``(X, y)`` with X float32
+    (B, 1, 28, 28) in [0, 1] (or the ``resize`` size) and y int64 (B,). The
+    training set is reshuffled every epoch, the test set comes in file order,
+    and ``len(train_iter)`` is the number of batches (235 for batch_size=256).
+    No worker processes: the decoded tensors already sit in memory (on
+    ``device`` if given, so batches need no copy to a GPU).
+    """
+    _check_batch_size(batch_size)
+    X_train, y_train, X_test, y_test = fashion_mnist_tensors(root, resize, device)
+    return (TensorBatches(X_train, y_train, batch_size, shuffle=True),
+            TensorBatches(X_test, y_test, batch_size, shuffle=False))
+
+
+def text_labels(indices) -> list[str]:
+    """Fashion-MNIST class names for label indices, as d2l's ``get_fashion_mnist_labels``."""
+    if isinstance(indices, torch.Tensor):
+        values = indices.reshape(-1).tolist()
+    elif isinstance(indices, int):
+        values = [indices]
+    else:
+        values = list(indices)
+    names = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 9:
+            raise ValueError(f"label index {value!r} is not an integer in 0..9")
+        names.append(TEXT_LABELS[value])
+    return names
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m helpers.data prepare``: find the data and lay it out for torchvision/d2l."""
+    if argv[1:] != ["prepare"]:
+        print("usage: python -m helpers.data prepare", file=sys.stderr)
+        return 2
+    try:
+        source = find_fashion_mnist()
+        raw_dir = prepare_torchvision_layout(source)
+    except (DataNotFoundError, DataFormatError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"Fashion-MNIST verified in {source}; torchvision's layout is ready in {raw_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv))

@@ -1,0 +1,84 @@
+"""Generate each lesson's navigation line and the contents list in 00_start_here.
+
+Navigation: the line starting with ``<!--NAV-->`` in a lesson's first and last
+markdown cells is replaced (or appended when missing) by
+``previous · contents · next`` links built from the notebooks' titles.
+Contents: the markdown cell of 00_start_here whose first line is
+``<!--CONTENTS-->`` is rewritten as a numbered list of the lessons.
+
+    python tools/add_navigation.py           # rewrite notebooks in place
+    python tools/add_navigation.py --check   # exit 1 if anything is out of date
+"""
+
+from __future__ import annotations
+
+import sys
+
+from notebook_tools import START, lesson_paths, read, title_of, write
+
+NAV = "<!--NAV-->"
+CONTENTS = "<!--CONTENTS-->"
+
+
+def link(number: str, title: str, name: str) -> str:
+    return f"[{number} · {title}]({name})"
+
+
+def nav_line(i: int, entries: list) -> str:
+    parts = []
+    if i > 0:
+        n, t, _, name = entries[i - 1]
+        parts.append("← " + link(n, t, name))
+    parts.append(f"[Contents]({START})")
+    if i + 1 < len(entries):
+        n, t, _, name = entries[i + 1]
+        parts.append(link(n, t, name) + " →")
+    return f"{NAV} " + " · ".join(parts)
+
+
+def set_nav(cell, line: str) -> None:
+    lines = [l for l in cell.source.splitlines() if not l.startswith(NAV)]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    cell.source = "\n".join(lines + ["", line])
+
+
+def contents_source(entries: list) -> str:
+    rows = [CONTENTS, "## Contents · 目录", ""]
+    for n, t, summary, name in entries[1:]:
+        rows.append(f"{int(n)}. {link(n, t, name)}" + (f" — {summary}" if summary else ""))
+    return "\n".join(rows)
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv[1:]
+    paths = lesson_paths()
+    books = {p: read(p) for p in paths}
+    entries = [(*title_of(books[p], p), p.name) for p in paths]
+    stale = []
+    for i, path in enumerate(paths):
+        nb = books[path]
+        before = [c.source for c in nb.cells]
+        if path.name == START:
+            cells = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith(CONTENTS)]
+            if len(cells) != 1:
+                raise SystemExit(f"{START}: needs exactly one markdown cell starting with {CONTENTS}")
+            cells[0].source = contents_source(entries)
+        markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+        line = nav_line(i, entries)
+        set_nav(markdown[0], line)
+        if len(markdown) > 1:
+            set_nav(markdown[-1], line)
+        if [c.source for c in nb.cells] != before:
+            stale.append(path.name)
+            if not check:
+                write(nb, path)
+    if check and stale:
+        print("navigation or contents out of date in: " + ", ".join(stale) + "; run `make nav`")
+        return 1
+    print(("up to date: " if check else "navigation written: ") + f"{len(paths)} notebooks")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
