@@ -35,8 +35,11 @@ $(DATA_STAMP): $(STAMP) helpers/data.py
 	$(BIN)/python -m helpers.data prepare
 	touch $(DATA_STAMP)
 
+# The server's root is the repository (so lessons can embed ../figures/*.png);
+# the browser opens on notebooks/00_start_here.ipynb.
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --port=$(LAB_PORT) \
+	  --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 # One pytest run: unit tests of helpers, the real-browser tests, and every
 # notebook top to bottom in a fresh kernel (nbval, lax: cells opt in to output checks).

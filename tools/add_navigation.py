@@ -8,11 +8,13 @@ Contents: the markdown cell of 00_start_here whose first line is
 
     python tools/add_navigation.py           # rewrite notebooks in place
     python tools/add_navigation.py --check   # exit 1 if anything is out of date
+    python tools/add_navigation.py notebooks/06_weight_decay.ipynb   # write only these
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from notebook_tools import START, lesson_paths, read, title_of, write
 
@@ -52,6 +54,7 @@ def contents_source(entries: list) -> str:
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv[1:]
+    only = {Path(a).name for a in argv[1:] if not a.startswith("--")}
     paths = lesson_paths()
     books = {p: read(p) for p in paths}
     entries = [(*title_of(books[p], p), p.name) for p in paths]
@@ -71,7 +74,7 @@ def main(argv: list[str]) -> int:
             set_nav(markdown[-1], line)
         if [c.source for c in nb.cells] != before:
             stale.append(path.name)
-            if not check:
+            if not check and (not only or path.name in only):
                 write(nb, path)
     if check and stale:
         print("navigation or contents out of date in: " + ", ".join(stale) + "; run `make nav`")
