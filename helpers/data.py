@@ -269,10 +269,13 @@ class TensorBatches:
     ``X``: (n, ...) features, ``y``: (n,) labels, on any one device. With
     ``shuffle=True`` the order is redrawn (from torch's global generator, so
     ``seed_everything`` makes it repeatable) at the start of every epoch; the
-    last batch may be smaller. ``len()`` is the number of batches.
+    last batch may be smaller. ``len()`` is the number of batches. An optional
+    ``transform`` is applied to each batch of X as it is served (e.g. resizing,
+    which would cost too much memory done once for the whole set).
     """
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool):
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool,
+                 transform=None):
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}; they must match")
         if len(X) == 0:
@@ -280,6 +283,7 @@ class TensorBatches:
         self.X, self.y = X, y
         self.batch_size = _check_batch_size(batch_size)
         self.shuffle = shuffle
+        self.transform = transform
 
     def __len__(self) -> int:
         return math.ceil(len(self.X) / self.batch_size)
@@ -290,14 +294,14 @@ class TensorBatches:
 
     def __iter__(self):
         n, bs = len(self.X), self.batch_size
-        if self.shuffle:
-            order = torch.randperm(n).to(self.X.device)
-            for start in range(0, n, bs):
+        order = torch.randperm(n).to(self.X.device) if self.shuffle else None
+        for start in range(0, n, bs):
+            if order is None:
+                X, y = self.X[start:start + bs], self.y[start:start + bs]
+            else:
                 idx = order[start:start + bs]
-                yield self.X[idx], self.y[idx]
-        else:
-            for start in range(0, n, bs):
-                yield self.X[start:start + bs], self.y[start:start + bs]
+                X, y = self.X[idx], self.y[idx]
+            yield (self.transform(X) if self.transform is not None else X), y
 
     def __repr__(self) -> str:
         return (f"TensorBatches({self.num_examples} examples, batch_size={self.batch_size}, "
@@ -314,40 +318,57 @@ def _check_resize(resize):
     return tuple(size)
 
 
-def to_float_images(images: torch.Tensor, resize=None) -> torch.Tensor:
-    """uint8 (n, 28, 28) -> float32 (n, 1, H, W) in [0, 1], optionally resized (bilinear, antialiased)."""
-    size = _check_resize(resize)
-    X = images.unsqueeze(1).float().div_(255.0)
-    if size is not None and size != tuple(X.shape[-2:]):
-        X = F.interpolate(X, size=size, mode="bilinear", antialias=True, align_corners=False).clamp_(0.0, 1.0)
-    return X
+class Resize:
+    """Resize a batch X: (B, 1, 28, 28) float32 to (B, 1, H, W), bilinear and antialiased, kept in [0, 1]."""
+
+    def __init__(self, resize):
+        self.size = _check_resize(resize)
+
+    def __call__(self, X: torch.Tensor) -> torch.Tensor:
+        if self.size == tuple(X.shape[-2:]):
+            return X
+        return F.interpolate(X, size=self.size, mode="bilinear", antialias=True,
+                             align_corners=False).clamp_(0.0, 1.0)
 
 
-def fashion_mnist_tensors(root=None, resize=None, device=None):
-    """``(X_train, y_train, X_test, y_test)``: X float32 (n, 1, H, W) in [0, 1], y int64 (n,).
+def to_float_images(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (n, 28, 28) -> float32 (n, 1, 28, 28) in [0, 1]."""
+    return images.unsqueeze(1).float().div_(255.0)
 
-    Placed on ``device`` (default CPU). Handy for subsets: ``X_train[:1000]``.
+
+@lru_cache(maxsize=4)
+def _float_tensors(folder: Path, dev: torch.device):
+    arrays = _load_cached(folder)
+    return (to_float_images(arrays.train_images).to(dev), arrays.train_labels.to(dev),
+            to_float_images(arrays.test_images).to(dev), arrays.test_labels.to(dev))
+
+
+def fashion_mnist_tensors(root=None, device=None):
+    """``(X_train, y_train, X_test, y_test)``: X float32 (n, 1, 28, 28) in [0, 1], y int64 (n,).
+
+    Placed on ``device`` (default CPU), decoded once per process and shared:
+    treat them as read-only. Handy for subsets: ``X_train[:1000]``.
     """
-    arrays = load_arrays(root)
+    folder = find_fashion_mnist(root).resolve()
     dev = torch.device(device) if device is not None else torch.device("cpu")
-    return (to_float_images(arrays.train_images, resize).to(dev), arrays.train_labels.to(dev),
-            to_float_images(arrays.test_images, resize).to(dev), arrays.test_labels.to(dev))
+    return _float_tensors(folder, dev)
 
 
 def load_fashion_mnist(batch_size: int, resize=None, root=None, device=None):
     """A drop-in for ``d2l.load_data_fashion_mnist(batch_size, resize)``, from memory.
 
     Returns ``(train_iter, test_iter)``; each yields ``(X, y)`` with X float32
-    (B, 1, 28, 28) in [0, 1] (or the ``resize`` size) and y int64 (B,). The
+    (B, 1, 28, 28) in [0, 1] (or the ``resize`` size, applied per batch) and y int64 (B,). The
     training set is reshuffled every epoch, the test set comes in file order,
     and ``len(train_iter)`` is the number of batches (235 for batch_size=256).
     No worker processes: the decoded tensors already sit in memory (on
     ``device`` if given, so batches need no copy to a GPU).
     """
     _check_batch_size(batch_size)
-    X_train, y_train, X_test, y_test = fashion_mnist_tensors(root, resize, device)
-    return (TensorBatches(X_train, y_train, batch_size, shuffle=True),
-            TensorBatches(X_test, y_test, batch_size, shuffle=False))
+    transform = Resize(resize) if resize is not None else None
+    X_train, y_train, X_test, y_test = fashion_mnist_tensors(root, device)
+    return (TensorBatches(X_train, y_train, batch_size, shuffle=True, transform=transform),
+            TensorBatches(X_test, y_test, batch_size, shuffle=False, transform=transform))
 
 
 def text_labels(indices) -> list[str]:
