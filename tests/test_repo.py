@@ -1,0 +1,154 @@
+"""The repository's own promises: clean notebooks, generated navigation, figures made by code,
+one environment described twice in agreement, and the lesson anatomy."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers.figures import FIGURES, FIGURES_DIR, make_all
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = [p for p in NOTEBOOKS if not p.name.startswith("00_")]
+SETUP_LINES = [
+    "import helpers",
+    "helpers.seed_everything(0)",
+    "device = helpers.device()",
+]
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def run_tool(name, *args):
+    return subprocess.run([sys.executable, str(ROOT / "tools" / name), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_there_are_lessons():
+    assert (ROOT / "notebooks" / "00_start_here.ipynb") in NOTEBOOKS
+    assert len(NOTEBOOKS) >= 2
+
+
+def test_notebooks_are_stored_clean():
+    out = run_tool("clean_notebooks.py", "--check")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_navigation_and_contents_are_generated_and_current():
+    out = run_tool("add_navigation.py", "--check")
+    assert out.returncode == 0, out.stdout + out.stderr
+    contents = [c for c in cells(ROOT / "notebooks" / "00_start_here.ipynb")
+                if source(c).startswith("<!--CONTENTS-->")]
+    text = source(contents[0])
+    for lesson in LESSONS:
+        assert f"]({lesson.name})" in text, f"{lesson.name} missing from the contents"
+
+
+def test_clean_check_catches_dirt(tmp_path):
+    """The cleanliness check can fail: a notebook with an output is reported."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import clean_notebooks
+        import nbformat
+    finally:
+        sys.path.pop(0)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1", execution_count=1)])
+    nb.cells[0].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=1)]
+    nb.metadata["widgets"] = {"state": {}}
+    assert clean_notebooks.dirt(nb) == ["widget state", "outputs in cell 0", "execution count in cell 0"]
+    clean_notebooks.clean(nb)
+    assert clean_notebooks.dirt(nb) == []
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_anatomy(path):
+    nb_cells = cells(path)
+    title = source(nb_cells[0])
+    assert nb_cells[0]["cell_type"] == "markdown"
+    assert re.match(r"# \d\d · .+ · .*[\u4e00-\u9fff]", title.splitlines()[0]), "bilingual title"
+    assert "<!--NAV-->" in title and "<!--NAV-->" in source(nb_cells[-1]), "navigation first and last"
+    setup = next(source(c) for c in nb_cells if c["cell_type"] == "code")
+    for line in SETUP_LINES:
+        assert line in setup, f"the first code cell is the standard setup cell: missing {line!r}"
+    text = "\n".join(source(c) for c in nb_cells)
+    assert "assert " in text, "check-yourself asserts"
+    assert "<details>" in text and "checks." in text, "exercises with checks and a folded solution"
+    assert "## Summary" in text
+
+
+def embedded_figures():
+    found = set()
+    for path in NOTEBOOKS:
+        for cell in cells(path):
+            if cell["cell_type"] == "markdown":
+                found.update(re.findall(r"\.\./figures/([\w.-]+\.(?:png|svg))", source(cell)))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("name", embedded_figures())
+def test_embedded_figures_exist_and_are_made_by_code(name):
+    assert (FIGURES_DIR / name).is_file(), f"figures/{name} is embedded but missing: run `make figures`"
+    assert name in FIGURES, f"figures/{name} is embedded but no code makes it: register it in helpers/figures.py"
+
+
+def test_every_registered_figure_is_committed():
+    for name in FIGURES:
+        assert (FIGURES_DIR / name).is_file(), f"figures/{name}: run `make figures` and commit it"
+
+
+def test_make_figures_regenerates_every_figure(tmp_path):
+    written = make_all(tmp_path)
+    assert sorted(p.name for p in written) == sorted(FIGURES)
+    assert all(p.stat().st_size > 1000 for p in written)
+
+
+def pins(lines):
+    found = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"{line!r} is not pinned with =="
+            found[name.lower()] = version
+    return found
+
+
+def test_environment_yml_agrees_with_requirements():
+    req = pins((ROOT / "requirements.txt").read_text().splitlines())
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pins(pip_section) == req
+    assert "python=3.11" in env["dependencies"]
+    raw = (ROOT / "environment.yml").read_text()
+    for name in req:
+        line = next(l for l in raw.splitlines() if f"- {name}==" in l.lower())
+        assert "#" in line, f"environment.yml: {name} needs a comment saying why"
+
+
+def test_torch_and_pinned_numpy_interoperate():
+    """d2l pins numpy 1.23.5; torch 2.14 must still exchange arrays with it."""
+    import numpy as np
+    import torch
+
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    t = torch.from_numpy(a)
+    assert t.sum().item() == 66 and np.array_equal(t.mul(2).numpy(), a * 2)
+    assert np.__version__ == pins((ROOT / "requirements.txt").read_text().splitlines())["numpy"]
+
+
+def test_d2l_functions_the_lessons_call_work():
+    from d2l import torch as d2l
+
+    assert d2l.get_fashion_mnist_labels([0, 9]) == ["t-shirt", "ankle boot"]
+    assert callable(d2l.load_data_fashion_mnist) and callable(d2l.show_images)
