@@ -16,6 +16,7 @@ from pathlib import Path
 FIGURES_DIR = Path(__file__).resolve().parent.parent / "figures"
 
 FIGURES: dict[str, str] = {
+    "computational_graph.png": "helpers.graphs:computational_graph",
 }
 
 
