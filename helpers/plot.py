@@ -100,3 +100,77 @@ class LiveCurves:
         """Stop drawing; the last picture stays in the output, with no duplicate below it."""
         if self.fig is not None:
             plt.close(self.fig)
+
+
+def _class_names(class_names, q: int) -> list[str]:
+    names = [str(i) for i in range(q)] if class_names is None else [str(n) for n in class_names]
+    if len(names) != q:
+        raise ValueError(f"class_names has {len(names)} entries for {q} classes; give one per class")
+    return names
+
+
+def plot_confusion_matrix(cm, class_names=None, ax=None, title: str | None = None):
+    """Draw a confusion matrix with its counts written in the cells; returns the axes.
+
+    ``cm``: (q, q) counts (tensor or array), rows the true class, columns the
+    predicted one (as ``helpers.metrics.confusion_matrix`` returns it). The
+    colour is the fraction of each true class (row), so rare and common classes
+    read alike; the diagonal is drawn in a separate colour map from the mistakes.
+    """
+    import numpy as np
+
+    cm = np.asarray(cm.detach().cpu() if isinstance(cm, torch.Tensor) else cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"cm must be a square (q, q) matrix of counts, got shape {cm.shape}")
+    q = cm.shape[0]
+    names = _class_names(class_names, q)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.62 * q + 2.2, 0.55 * q + 1.6))
+    rows = cm.sum(axis=1, keepdims=True)
+    frac = np.divide(cm, rows, out=np.zeros(cm.shape, dtype=float), where=rows > 0)
+    off = np.ma.masked_where(np.eye(q, dtype=bool), frac)
+    diag = np.ma.masked_where(~np.eye(q, dtype=bool), frac)
+    ax.imshow(diag, cmap="Greens", vmin=0, vmax=1)
+    worst = float(off.max()) if off.count() else 0.0
+    ax.imshow(off, cmap="Reds", vmin=0, vmax=max(worst, 1e-9) * 1.25)
+    for i in range(q):
+        for j in range(q):
+            if cm[i, j]:
+                dark = (i == j and frac[i, j] > 0.6) or (i != j and worst and frac[i, j] > 0.6 * worst)
+                ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")
+    ax.set_xticks(range(q), names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(q), names, fontsize=8)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title or "confusion matrix (rows: true, columns: predicted)", fontsize=10)
+    return ax
+
+
+def plot_per_class_accuracy(acc, class_names=None, ax=None, title: str | None = None,
+                            overall: float | None = None):
+    """Horizontal bars of each class's accuracy (worst at the bottom); returns the axes.
+
+    ``acc``: (q,) fractions in [0, 1] (``helpers.metrics.per_class_accuracy``);
+    ``overall``: optional overall accuracy, drawn as a dashed line.
+    """
+    import numpy as np
+
+    acc = np.asarray(acc.detach().cpu() if isinstance(acc, torch.Tensor) else acc, dtype=float)
+    if acc.ndim != 1:
+        raise ValueError(f"acc must be 1-D (q,) accuracies, got shape {acc.shape}")
+    names = _class_names(class_names, len(acc))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 0.3 * len(acc) + 1.0))
+    order = np.argsort(acc)
+    ax.barh(range(len(acc)), acc[order], color=["C3" if a < (overall or 0) else "C0" for a in acc[order]])
+    ax.set_yticks(range(len(acc)), [names[i] for i in order], fontsize=8)
+    for k, i in enumerate(order):
+        ax.text(acc[i] + 0.005, k, f"{acc[i]:.3f}", va="center", fontsize=7)
+    if overall is not None:
+        ax.axvline(overall, color="k", ls="--", lw=1, label=f"overall {overall:.3f}")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_xlim(0, 1.08)
+    ax.set_xlabel("accuracy on the test set")
+    ax.set_title(title or "accuracy per class", fontsize=10)
+    return ax
