@@ -43,6 +43,15 @@ def _check_step(h) -> float:
     return float(h)
 
 
+def _unravel(position: int, shape) -> tuple:
+    """The index tuple of entry ``position`` of a row-major tensor of ``shape``."""
+    index = []
+    for size in reversed(shape):
+        position, i = divmod(position, size)
+        index.append(i)
+    return tuple(reversed(index))
+
+
 def cmp(name: str, ours: torch.Tensor, theirs: torch.Tensor) -> float:
     """Compare our gradient with a reference one; print one line and return the max abs difference.
 
@@ -113,8 +122,9 @@ def grad_check_sparse(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
     """Compare ``analytic`` with central differences at ``num_checks`` random entries of ``x``.
 
     ``f(x)`` returns a scalar; ``analytic`` is the gradient of f at x, the
-    shape of x. Entries are drawn (with replacement) from a generator seeded
-    with ``seed``, so a check is repeatable. With ``verbose`` each entry prints
+    shape of x. The entries are distinct (all of them when x has fewer than
+    ``num_checks``), drawn from a generator seeded with ``seed``, so a check
+    is repeatable. With ``verbose`` each entry prints
     ``numerical / analytic / relative error`` as CS231n's ``grad_check_sparse``.
     Returns the relative errors, one per entry checked; x is left unchanged.
     """
@@ -125,9 +135,10 @@ def grad_check_sparse(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
     if x.numel() == 0:
         raise ValueError("x is empty; there is no entry to check")
     generator = torch.Generator().manual_seed(seed)
+    flat = torch.randperm(x.numel(), generator=generator)[:num_checks].tolist()
     errors = []
-    for _ in range(num_checks):
-        index = tuple(int(torch.randint(s, (1,), generator=generator)) for s in x.shape)
+    for position in flat:
+        index = _unravel(position, x.shape)
         numerical = numerical_gradient_at(f, x, index, h)
         exact = float(analytic[index])
         error = rel_error(numerical, exact)

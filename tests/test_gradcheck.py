@@ -120,3 +120,11 @@ def test_grad_check_sparse_refuses_bad_arguments():
         grad_check_sparse(f, W, torch.zeros(2, 3), num_checks=0)
     with pytest.raises(ValueError, match="empty"):
         grad_check_sparse(f, torch.zeros(0, dtype=torch.float64), torch.zeros(0))
+
+
+def test_grad_check_sparse_checks_distinct_entries(capsys):
+    x = torch.arange(6, dtype=torch.float64).reshape(2, 3)
+    f = lambda t: (t ** 2).sum()  # noqa: E731
+    errors = grad_check_sparse(f, x, 2 * x, num_checks=10, seed=0)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(errors) == 6 and len(set(line.split(")")[0] for line in lines)) == 6
