@@ -16,6 +16,8 @@ from pathlib import Path
 FIGURES_DIR = Path(__file__).resolve().parent.parent / "figures"
 
 FIGURES: dict[str, str] = {
+    "mlp_structure.png": "helpers.diagrams:mlp_structure_figure",
+    "activations.png": "helpers.activations:activations_figure",
     "computational_graph.png": "helpers.graphs:computational_graph",
 }
 

@@ -6,3 +6,6 @@ that run computed (a history dict for the training explorers), so tests can
 set a control's value and check the result without a browser. This package may
 use ``helpers.train``, ``helpers.plot`` and ``helpers.data``; they never import it.
 """
+
+from helpers.widgets.fits import fit_explorer, wiggle_explorer  # noqa: F401
+from helpers.widgets.activations import activation_explorer  # noqa: F401
