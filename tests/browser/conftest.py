@@ -9,6 +9,7 @@ killed. Without a Chromium the tests are skipped (a student's laptop), unless
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import threading
 import warnings
@@ -53,6 +54,8 @@ def _interrupt(signum, frame):
 @pytest.fixture(scope="session")
 def lab_server(chromium_executable):
     """A private JupyterLab serving the repository root on 127.0.0.1 with a token."""
+    shutil.rmtree(labdriver.ARTIFACTS, ignore_errors=True)  # screenshots and logs of this run only
+    labdriver.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     server = labdriver.LabServer()
     # A plain SIGTERM (a CI job's timeout) would end Python without running
     # the finally blocks below: turn it into KeyboardInterrupt while they matter.
