@@ -230,8 +230,10 @@ def plot_gradient_norms(norms: dict, ax=None, highlight: str | None = None):
         layers = range(1, len(values) + 1)
         ax.semilogy(layers, values, "o-", ms=3, lw=1 if faint else 2, alpha=0.3 if faint else 1.0,
                     color=f"C{list(ACTIVATIONS).index(name) % 10}", label=get(name).label)
+    longest = max((len(v) for v in norms.values()), default=0)
+    ax.set_xticks(range(1, longest + 1))
     ax.set_xlabel("layer l (1 = input side, last = output layer)")
     ax.set_ylabel("‖∂L/∂W⁽ˡ⁾‖ (log scale)")
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax

@@ -119,12 +119,12 @@ def show_class_weights(W: torch.Tensor, titles, num_cols: int = 5, scale: float 
         raise ValueError(f"titles has {len(titles)} entries for {len(W)} rows of W; give one per row")
     num_rows = -(-len(W) // num_cols)
     limit = float(W.abs().max())
-    fig, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale * 1.1),
-                             squeeze=False)
+    fig, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale + 1.0, num_rows * scale * 1.05),
+                             squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for ax, row, title in zip(axes.flat, W, titles):
         image = ax.imshow(row.reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(title, fontsize=9)
-    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
+    fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
     return fig

@@ -190,3 +190,17 @@ def test_softmax_regression_trains_quickly_from_zero():
     assert history["test_acc"][0] > 0.7
     with pytest.raises(ValueError, match="num_epochs"):
         fitting.train_softmax_regression(num_epochs=0)
+
+
+def test_lbfgs_fits_the_wiggly_curve_closely():
+    x, y = synthetic.wiggly_curve(n=120, seed=0)
+    fit = fitting.fit_regression(x, y, hidden=64, steps=200, method="lbfgs")
+    assert fitting.r_squared(fitting.predict(fit.net, x), y) > 0.98
+    assert fit.losses[-1] < fit.losses[0] / 10
+
+
+def test_unknown_method_is_refused(u_shape, xor):
+    with pytest.raises(ValueError, match="method"):
+        fitting.fit_regression(*u_shape, hidden=2, method="sgd")
+    with pytest.raises(ValueError, match="method"):
+        fitting.fit_classifier(*xor, hidden=2, method="newton")
