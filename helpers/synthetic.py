@@ -237,3 +237,44 @@ def cubic_data(n_train: int = 20, n_val: int = 100, max_degree: int = 20, noise:
     X = poly_features(x, max_degree)
     y = cubic(x) + noise * torch.randn(n, generator=g)
     return CubicData(x[:n_train], X[:n_train], y[:n_train], x[n_train:], X[n_train:], y[n_train:], true_w)
+
+
+# --------------------------------------------------------------------------- lesson 06: high-dimensional linear regression
+# d2l's weight-decay data (section 4.5 of the Chinese edition): many features,
+# few examples, so an unregularized linear model can fit the training set exactly.
+
+
+class LinearData(NamedTuple):
+    """d2l's high-dimensional linear-regression data, split into training and test sets.
+
+    - ``X_train``: (n_train, num_inputs) float32, unitless features ~ N(0, 1); ``X_test`` likewise;
+    - ``y_train``: (n_train, 1) float32 labels; ``y_test``: (n_test, 1) float32;
+    - ``true_w``: (num_inputs, 1) float32, all 0.01; ``true_b``: 0.05 (the parameters
+      that generated the labels, so ``y = X @ true_w + true_b + ε``).
+    """
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    true_w: torch.Tensor
+    true_b: float
+
+
+def high_dim_linear(n_train: int = 20, n_test: int = 100, num_inputs: int = 200, noise: float = 0.01,
+                    seed: int = 0) -> LinearData:
+    """d2l's data for weight decay: y = 0.05 + Σᵢ 0.01·xᵢ + ε, ε ~ N(0, ``noise``²), x ~ N(0, I).
+
+    d2l uses 20 training and 100 test examples with ``num_inputs`` = 200
+    features: more weights than examples, the textbook recipe for overfitting.
+    Training and test examples come from one seeded generator.
+    """
+    check_positive("n_train", n_train, integer=True)
+    check_positive("n_test", n_test, integer=True)
+    check_positive("num_inputs", num_inputs, integer=True)
+    noise = _check_nonnegative("noise", noise)
+    g = _generator(seed)
+    true_w, true_b = torch.full((num_inputs, 1), 0.01), 0.05
+    X = torch.randn(n_train + n_test, num_inputs, generator=g)
+    y = X @ true_w + true_b + noise * torch.randn(n_train + n_test, 1, generator=g)
+    return LinearData(X[:n_train], y[:n_train], X[n_train:], y[n_train:], true_w, true_b)

@@ -9,3 +9,4 @@ use ``helpers.train``, ``helpers.plot`` and ``helpers.data``; they never import 
 
 from helpers.widgets.fits import fit_explorer, wiggle_explorer  # noqa: F401
 from helpers.widgets.activations import activation_explorer  # noqa: F401
+from helpers.widgets.regularization import dropout_explorer, weight_decay_explorer  # noqa: F401
