@@ -8,47 +8,86 @@ from __future__ import annotations
 
 import math
 
-from torch import nn
+import torch
 
 from helpers.checks import run_student_code, verdict
 
-WIDTHS = (1, 16, 256, 1000)
+
+def _as_float_vector(value, q: int):
+    """The student's answer as a float64 (q,) tensor, or None if it cannot be one."""
+    try:
+        t = torch.as_tensor(value, dtype=torch.float64).detach().cpu()
+    except Exception:  # lists of strings, ragged lists, ...
+        return None
+    return t if t.shape == (q,) else None
 
 
-def _true_num_params(num_hiddens: int) -> int:
-    net = nn.Sequential(nn.Flatten(), nn.Linear(784, num_hiddens), nn.ReLU(), nn.Linear(num_hiddens, 10))
-    return sum(p.numel() for p in net.parameters())
+# Confusion matrices to test on: rows true, columns predicted; row sums differ from column sums.
+_TEST_MATRICES = (
+    torch.tensor([[50, 3, 7], [10, 80, 10], [0, 5, 15]]),
+    torch.tensor([[813, 2, 124, 61], [13, 844, 43, 100], [97, 112, 662, 129], [2, 113, 34, 851]]),
+)
 
 
-def check_num_params(num_params) -> bool:
-    """``num_params(num_hiddens)`` must count every weight and bias of the note's 784-h-10 MLP."""
-    if not callable(num_params):
-        return verdict(False, "", f"num_params should be a function of num_hiddens, got {type(num_params).__name__}")
-    for h in WIDTHS:
-        got, err = run_student_code(num_params, h)
+def check_class_accuracy(class_accuracy) -> bool:
+    """``class_accuracy(cm)``: (q, q) counts, rows true -> (q,) fraction of each true class predicted right."""
+    if not callable(class_accuracy):
+        return verdict(False, "", f"class_accuracy should be a function of cm, got {type(class_accuracy).__name__}")
+    for cm in _TEST_MATRICES:
+        q = cm.shape[0]
+        got, err = run_student_code(class_accuracy, cm.clone())
         if err:
-            return verdict(False, "", f"num_params({h}): {err}")
+            return verdict(False, "", f"class_accuracy(cm): {err}")
         if got is None:
-            return verdict(False, "", "num_params still returns None: return the number of weights and biases "
-                                      "of Linear(784, h) and Linear(h, 10) as an int")
-        if isinstance(got, bool) or not isinstance(got, (int, float)) or not math.isfinite(got):
-            return verdict(False, "", f"num_params({h}) returned {got!r}; return a plain number (an int)")
-        want = _true_num_params(h)
-        if got == want:
+            return verdict(False, "", "class_accuracy still returns None: return a (q,) tensor, one accuracy per true class (row)")
+        vec = _as_float_vector(got, q)
+        if vec is None:
+            shape = tuple(got.shape) if hasattr(got, "shape") else type(got).__name__
+            return verdict(False, "", f"class_accuracy returned {shape} for a {q}x{q} matrix; return one number per class, shape ({q},)")
+        c = cm.double()
+        want = c.diagonal() / c.sum(dim=1)
+        if torch.allclose(vec, want, atol=1e-6):
             continue
-        if got == 784 * h + h * 10:
-            hint = (f"num_params({h}) = {got}: you counted the weights only; each Linear layer also has "
-                    "one bias per output unit (h of them, then 10)")
-        elif got == 784 * h + h:
-            hint = f"num_params({h}) = {got}: that is the first layer only; add Linear(h, 10): 10·h weights + 10 biases"
-        elif got == 784 * h + h * 10 + 10 or got == 784 * h + h * 10 + h:
-            hint = f"num_params({h}) = {got}: one layer's biases are missing; the first has h biases, the second 10"
+        if torch.allclose(vec, c.diagonal() / c.sum(dim=0), atol=1e-6):
+            hint = ("you divided by the column sums: that is the share of the model's *predictions* of each class "
+                    "that were right (precision). Per-class accuracy divides by the row sums: all images truly of that class")
+        elif torch.allclose(vec, c.diagonal() / c.sum(), atol=1e-6):
+            hint = "you divided by the total number of images; divide each diagonal entry by its own row's sum"
+        elif torch.allclose(vec, c.diagonal(), atol=1e-6):
+            hint = "those are counts of correct answers; divide each by the number of images of that class (its row sum)"
+        elif torch.allclose(vec, torch.div(cm.diagonal(), cm.sum(dim=1), rounding_mode="floor").double()):
+            hint = "integer division rounded everything down to 0 or 1: convert to float first, e.g. cm.double()"
+        elif torch.allclose(vec, 1 - want, atol=1e-6):
+            hint = "that is the error rate per class; accuracy is the diagonal share of each row"
         else:
-            hint = (f"num_params({h}) = {got}, expected {want}; a Linear(n_in, n_out) layer holds "
-                    "n_in·n_out weights plus n_out biases")
+            hint = (f"for cm = {cm.tolist()} expected {[round(v, 4) for v in want.tolist()]}, "
+                    f"got {[round(v, 4) for v in vec.tolist()]}; the diagonal holds the correct answers, each row one true class")
         return verdict(False, "", hint)
-    return verdict(True, f"num_params(h) = 795·h + 10 (num_params(256) = {_true_num_params(256):,}), "
-                         "matching sum(p.numel() for p in net.parameters())", "")
+    return verdict(True, "class_accuracy(cm) = cm.diagonal() / cm.sum(dim=1), as metrics.per_class_accuracy computes", "")
+
+
+def check_width_prediction(guess, width_runs: dict, options=(1, 8, 40)) -> bool:
+    """``guess`` must be the option closest to how many test-accuracy points the narrowest net trails the widest.
+
+    ``width_runs`` maps hidden widths to training histories (``test_acc`` lists).
+    """
+    widths = sorted(width_runs)
+    narrow, wide = widths[0], widths[-1]
+    gap = 100 * (width_runs[wide]["test_acc"][-1] - width_runs[narrow]["test_acc"][-1])
+    nearest = min(options, key=lambda o: abs(o - gap))
+    listed = ", ".join(f"{o:g}" for o in options)
+    if guess is None:
+        return verdict(False, "", f"set my_width_guess to one of {listed} (points of test accuracy)")
+    if isinstance(guess, bool) or not isinstance(guess, (int, float)) or not any(math.isclose(guess, o) for o in options):
+        return verdict(False, "", f"my_width_guess = {guess!r}: pick one of {listed}")
+    if math.isclose(guess, nearest):
+        return verdict(True, f"{narrow} hidden units trail {wide} by {gap:.1f} points of test accuracy after these epochs", "")
+    if guess > gap:
+        why = (f"the {narrow}-unit net trails by only {gap:.1f} points: even a bottleneck of {narrow} numbers "
+               "keeps most of what tells the classes apart")
+    else:
+        why = f"the {narrow}-unit net trails by {gap:.1f} points: so few units do cost accuracy"
+    return verdict(False, "", f"not quite: {why}. Set my_width_guess to the closest option")
 
 
 def check_lr_prediction(guess, final_losses: dict) -> bool:
