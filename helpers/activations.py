@@ -75,7 +75,7 @@ ACTIVATIONS: dict[str, Activation] = {
                       lambda: nn.ELU(ELU_ALPHA), 1.0,
                       "x if x > 0 else exp(x) − 1", "1 if x > 0 else exp(x)"),
     "gelu": Activation("gelu", "GELU", F.gelu, lambda x: _normal_cdf(x) + x * _normal_pdf(x), nn.GELU, 1.1289,
-                       "x·Φ(x)", "Φ(x) + x·φ_N(x)"),
+                       "x·Φ(x)", "Φ(x) + x·Φ′(x)"),
     "silu": Activation("silu", "SiLU", F.silu, _silu_df, nn.SiLU, 1.0998,
                        "x·σ(x)", "σ(x)·(1 + x·(1 − σ(x)))"),
 }
@@ -182,8 +182,8 @@ def plot_function_and_derivative(ax, activation: str, x_range=(-6.0, 6.0), point
     act = get(activation)
     lo, hi = check_range("x_range", x_range)
     x = torch.linspace(lo, hi, points)
-    ax.plot(x, act.f(x), color="C0", label=f"{act.label}(x)")
-    ax.plot(x, act.df(x), "--", color="C3", label=f"{act.label}′(x)")
+    ax.plot(x.numpy(), act.f(x).numpy(), color="C0", label=f"{act.label}(x)")
+    ax.plot(x.numpy(), act.df(x).numpy(), "--", color="C3", label=f"{act.label}′(x)")
     ax.axhline(act.max_derivative, ls=":", color="C3", lw=1, label=f"max φ′ = {act.max_derivative:g}")
     ax.axhline(0, color="0.6", lw=0.6)
     ax.axvline(0, color="0.6", lw=0.6)
@@ -234,6 +234,7 @@ def plot_gradient_norms(norms: dict, ax=None, highlight: str | None = None):
     ax.set_xticks(range(1, longest + 1))
     ax.set_xlabel("layer l (1 = input side, last = output layer)")
     ax.set_ylabel("‖∂L/∂W⁽ˡ⁾‖ (log scale)")
+    ax.minorticks_off()  # a log axis draws dozens of minor ticks: slow to lay out, no help to read
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax

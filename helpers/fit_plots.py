@@ -12,6 +12,11 @@ import torch
 from helpers.fitting import predict
 
 
+def _np(t: torch.Tensor):
+    """A tensor as a NumPy array for matplotlib (which is slow when handed tensors directly)."""
+    return t.detach().cpu().numpy()
+
+
 def _axes(ax, figsize=(5.0, 3.4)):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
@@ -27,12 +32,12 @@ def plot_curve_fits(x: torch.Tensor, y: torch.Tensor, fits: dict, ax=None, truth
     the data was drawn from). Returns the axes.
     """
     ax = _axes(ax)
-    ax.scatter(x[:, 0], y[:, 0], s=9, color="0.55", alpha=0.6, label="data")
+    ax.scatter(_np(x[:, 0]), _np(y[:, 0]), s=9, color="0.55", alpha=0.6, label="data")
     grid = torch.linspace(float(x.min()), float(x.max()), points)[:, None]
     if truth is not None:
-        ax.plot(grid[:, 0], truth(grid)[:, 0], ":", color="k", lw=1.5, label="true curve")
+        ax.plot(_np(grid[:, 0]), _np(truth(grid)[:, 0]), ":", color="k", lw=1.5, label="true curve")
     for i, (label, net) in enumerate(fits.items()):
-        ax.plot(grid[:, 0], predict(net, grid)[:, 0], color=f"C{i}", lw=2, label=label)
+        ax.plot(_np(grid[:, 0]), _np(predict(net, grid)[:, 0]), color=f"C{i}", lw=2, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -54,8 +59,8 @@ def plot_residuals(x: torch.Tensor, y: torch.Tensor, fits: dict, ax=None, xlabel
     xs = x[order, 0]
     for i, (label, net) in enumerate(fits.items()):
         r = (y - predict(net, x))[order, 0]
-        ax.scatter(xs, r, s=7, color=f"C{i}", alpha=0.35)
-        ax.plot(xs, _moving_average(r, 21), color=f"C{i}", lw=2, label=f"{label} (trend)")
+        ax.scatter(_np(xs), _np(r), s=7, color=f"C{i}", alpha=0.35)
+        ax.plot(_np(xs), _np(_moving_average(r, 21)), color=f"C{i}", lw=2, label=f"{label} (trend)")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("y − ŷ")
@@ -89,11 +94,12 @@ def plot_decision_regions(net, X: torch.Tensor, y: torch.Tensor, ax=None, title:
     xlim = (float(X[:, 0].min()) - pad, float(X[:, 0].max()) + pad)
     ylim = (float(X[:, 1].min()) - pad, float(X[:, 1].max()) + pad)
     xx, yy, p = probability_grid(net, xlim, ylim, steps)
+    xx, yy, p = _np(xx), _np(yy), _np(p)
     ax.contourf(xx, yy, p, levels=20, cmap="coolwarm", vmin=0, vmax=1, alpha=0.55)
     ax.contour(xx, yy, p, levels=[0.5], colors="k", linewidths=1.5)
     for cls, marker in ((0, "o"), (1, "^")):
         pts = X[y == cls]
-        ax.scatter(pts[:, 0], pts[:, 1], s=12, marker=marker, color="C0" if cls == 0 else "C3",
+        ax.scatter(_np(pts[:, 0]), _np(pts[:, 1]), s=12, marker=marker, color="C0" if cls == 0 else "C3",
                    edgecolor="k", linewidth=0.3, label=f"class {cls}")
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
@@ -124,7 +130,7 @@ def show_class_weights(W: torch.Tensor, titles, num_cols: int = 5, scale: float 
     for ax in axes.flat:
         ax.axis("off")
     for ax, row, title in zip(axes.flat, W, titles):
-        image = ax.imshow(row.reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        image = ax.imshow(_np(row.reshape(28, 28)), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(title, fontsize=9)
     fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
     return fig
