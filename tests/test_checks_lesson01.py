@@ -47,3 +47,10 @@ def test_xor_net_right_at_corners_but_poor_on_blobs_fails(capsys):
 
     assert lesson01.check_xor_net(corners_only) is False
     assert "blobs" in capsys.readouterr().out
+
+
+def test_xor_net_with_a_fixed_number_of_scores_fails_without_raising():
+    def four_scores(X):  # right at the corners, but always four scores
+        return torch.tensor([-1.0, -1.0, 1.0, 1.0])
+
+    assert lesson01.check_xor_net(four_scores) is False

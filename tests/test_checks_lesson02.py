@@ -30,3 +30,14 @@ def test_compose(capsys):
     assert lesson02.check_compose(lambda W1, b1, W2, b2: (W1.T @ W2.T, b2)) is False
     assert lesson02.check_compose(lambda W1, b1, W2, b2: ((W1.T @ W2.T).T * 2, W2 @ b1 + b2)) is False
     assert lesson02.check_compose(lambda W1, b1, W2, b2: (W2 @ W1, "b")) is False
+
+
+def test_odd_return_types_fail_without_raising():
+    import numpy as np
+    import torch
+
+    assert lesson02.check_count_params(lambda s: np.array([1, 2])) is False
+    assert lesson02.check_count_params(lambda s: "203530") is False
+    assert lesson02.check_count_params(lambda s: torch.tensor(count_params_solution(s))) is True
+    assert lesson02.check_compose(lambda W1, b1, W2, b2: ((W2 @ W1).long(), (W2 @ b1 + b2).long())) is False
+    assert lesson02.check_compose(lambda W1, b1, W2, b2: ((W2 @ W1).double(), (W2 @ b1 + b2).double())) is True

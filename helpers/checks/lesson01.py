@@ -71,6 +71,8 @@ def check_xor_net(xor_net) -> bool:
     scores, hint = run_student_code(xor_net, X.clone())
     if hint:
         return verdict(False, "", hint)
+    if not isinstance(scores, torch.Tensor) or scores.numel() != len(y):
+        return verdict(False, "", f"on {len(y)} points xor_net should return {len(y)} scores, one per row of X")
     accuracy = float(((scores.detach().reshape(-1) > 0).long() == y).float().mean())
     if accuracy < 0.9:
         return verdict(False, "", f"the corners are right but only {accuracy:.1%} of the XOR blobs are: put the "

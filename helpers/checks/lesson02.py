@@ -23,6 +23,10 @@ def check_count_params(count_params) -> bool:
         want = _true_count(sizes)
         if got is None:
             return verdict(False, "", "count_params returned None: return an int")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return verdict(False, "", f"count_params({sizes}) returned a {type(got).__name__}; return one int")
         if got != want:
             weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
             if got == weights:
@@ -31,7 +35,7 @@ def check_count_params(count_params) -> bool:
                 why = "that adds a bias for the input layer too: biases belong to layers 2 … L only"
             else:
                 why = "each layer from width a to width b has a·b weights and b biases; add them over the layers"
-            return verdict(False, "", f"count_params({sizes}) returned {got!r}, expected {want}: {why}")
+            return verdict(False, "", f"count_params({sizes}) returned {got:g}, expected {want}: {why}")
     return verdict(True, f"the note's 784-256-10 MLP has {_true_count(SIZES[0]):,} parameters "
                          f"(softmax regression: {_true_count(SIZES[1]):,}).", "")
 
@@ -62,9 +66,9 @@ def check_compose(compose) -> bool:
         return verdict(False, "", f"b has shape {tuple(b.shape)}, expected ({q},)")
     with torch.no_grad():
         want = layer2(layer1(X))
-        got = X @ W.T + b.reshape(-1)
+        got = X @ W.detach().to(X.dtype).T + b.detach().to(X.dtype).reshape(-1)
     if not torch.allclose(got, want, atol=1e-5):
-        if torch.allclose(W, W2 @ W1, atol=1e-5):
+        if torch.allclose(W.detach().to(W1.dtype), W2 @ W1, atol=1e-5):
             hint = "W is right; the bias is not. The first bias also goes through W2: b = W2 b1 + b2"
         else:
             hint = "W should be W2 @ W1 (the first layer is applied first, so its matrix is on the right)"
