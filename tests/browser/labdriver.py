@@ -44,6 +44,7 @@ ARTIFACTS = REPO / "test-artifacts" / "browser"
 
 CHROMIUM_ENV = "MLP_LESSONS_CHROMIUM"
 REQUIRE_ENV = "MLP_LESSONS_REQUIRE_BROWSER"
+RUN_ALL_ENV = "MLP_LESSONS_BROWSER_RUN_ALL"
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/snap/bin/chromium")
 
@@ -97,6 +98,12 @@ TEXT_FALLBACK = re.compile(
 def browser_required() -> bool:
     """True when the environment says a missing browser is a failure (CI)."""
     return os.environ.get(REQUIRE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def run_all_requested() -> bool:
+    """True when the explorer tests should Run All cells of 06/07 instead of only the
+    Setup and explorer sections (minutes longer; nbval runs every cell anyway)."""
+    return os.environ.get(RUN_ALL_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def find_chromium() -> tuple[str | None, str]:
@@ -494,18 +501,38 @@ class Notebook:
         self.page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
         self.page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel",
                           has_text=re.compile(r"^Run All Cells$")).click()
+        self.wait_executed(None, timeout)
+
+    def run_cells(self, indices: list[int], timeout: float = RUN_TIMEOUT_MS) -> None:
+        """Run the cells at ``indices`` (0-based, in the notebook) in order, as a user does:
+        click each cell's prompt to select it and press Ctrl+Enter; then wait as :meth:`run_all` does."""
+        self.wait_kernel_idle()
+        cells = self.panel.locator(".jp-Notebook .jp-Cell")
+        for i in indices:
+            prompt = cells.nth(i).locator(".jp-InputPrompt").first
+            prompt.scroll_into_view_if_needed()
+            prompt.click()
+            self.page.keyboard.press("Control+Enter")
+        self.wait_executed(indices, timeout)
+
+    def wait_executed(self, indices: list[int] | None, timeout: float = RUN_TIMEOUT_MS) -> None:
+        """Wait until the kernel is idle and the cells at ``indices`` (None: every non-empty
+        code cell) show an execution count, or a traceback is shown."""
         self.page.wait_for_function(with_has_error(
-            """(panel) => {
+            """([panel, indices]) => {
                 const ind = panel.querySelector('.jp-Notebook-ExecutionIndicator');
                 if (!ind || ind.getAttribute('data-status') !== 'idle') return false;
-                // code cells with something to run (JupyterLab skips empty ones)
-                const prompts = [...panel.querySelectorAll('.jp-CodeCell')]
-                    .filter(c => (c.querySelector('.cm-content')?.textContent || 'x').trim() !== '')
-                    .map(c => c.querySelector('.jp-InputPrompt')?.textContent || '');
+                const all = [...panel.querySelectorAll('.jp-Notebook .jp-Cell')];
+                const cells = indices === null
+                    // code cells with something to run (JupyterLab skips empty ones)
+                    ? all.filter(c => c.classList.contains('jp-CodeCell')
+                                      && (c.querySelector('.cm-content')?.textContent || 'x').trim() !== '')
+                    : indices.map(i => all[i]);
+                const prompts = cells.map(c => c?.querySelector('.jp-InputPrompt')?.textContent || '');
                 if (prompts.some(t => t.includes('*'))) return false;
                 return (HAS_ERROR)(panel) || (prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t)));
             }"""),
-            arg=self.panel.element_handle(), timeout=timeout, polling=250)
+            arg=[self.panel.element_handle(), indices], timeout=timeout, polling=250)
 
     # ---- reading ---------------------------------------------------------
 
@@ -690,6 +717,31 @@ def source(cell: dict) -> str:
     return "".join(text) if isinstance(text, list) else text
 
 
+def explorer_cells(path: Path) -> list[int]:
+    """Indices of the code cells a student runs to use a lesson's explorer.
+
+    Those of the "## Setup" section and of the "## " section holding the
+    cell that builds the explorer (a call ``…_explorer(``): the explorer and
+    its check-yourself cell. Sections start at markdown cells with a ``## ``
+    heading line.
+    """
+    cells = read_notebook(path)["cells"]
+    section, sections = -1, []
+    for cell in cells:
+        if cell["cell_type"] == "markdown" and re.search(r"^## ", source(cell), re.M):
+            section += 1
+        sections.append(section)
+    setup = [sections[i] for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+             and re.search(r"^## Setup\b", source(c), re.M)]
+    builds = [sections[i] for i, c in enumerate(cells) if c["cell_type"] == "code"
+              and re.search(r"\b\w+_explorer\(", source(c))]
+    if not builds:
+        raise AssertionError(f"{path.name}: no code cell builds an explorer (a call to …_explorer()")
+    wanted = set(setup[:1] + builds[:1])
+    return [i for i, c in enumerate(cells) if c["cell_type"] == "code" and sections[i] in wanted
+            and source(c).strip()]
+
+
 def cell_count(path: Path) -> int:
     """How many cells the notebook file holds."""
     return len(read_notebook(path)["cells"])
@@ -731,17 +783,24 @@ class Move:
     errors: list
 
 
-def run_and_move(page, server: LabServer, path: str, label, how: str, name: str) -> Move:
-    """Open ``path``, Run All, check widgets display, move the slider labelled ``label`` and wait for the redraw.
+def run_and_move(page, server: LabServer, path: str, label, how: str, name: str, run: str = "all") -> Move:
+    """Open ``path``, run it, check widgets display, move the slider labelled ``label`` and wait for the redraw.
 
+    ``run="all"``: Run → Run All Cells; ``run="explorer"``: only the Setup
+    section and the explorer's section (see :func:`explorer_cells`).
     Screenshots of the explorer before and after go to
     test-artifacts/browser/<name>-before.png and -after.png.
     """
     nb = open_notebook(page, server, path, workspace=name)
-    nb.run_all()
-    mark("run all")
+    if run == "all":
+        nb.run_all()
+    elif run == "explorer":
+        nb.run_cells(explorer_cells(server.root / path))
+    else:
+        raise ValueError(f"run={run!r}: use 'all' or 'explorer'")
+    mark(f"run {run}")
     errors = nb.errors()
-    assert not errors, f"{path}: Run All showed errors:\n" + "\n---\n".join(errors)
+    assert not errors, f"{path}: running it showed errors:\n" + "\n---\n".join(errors)
     slider = nb.slider(label)
     slider.wait_for_image()
     errors = nb.errors()
