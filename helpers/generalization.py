@@ -11,11 +11,12 @@ Every run takes the same number of SGD steps (``num_steps`` minibatches of
 only in how many distinct examples they see. Subsets are nested (the
 100-image subset is the first 100 of the 1000-image one). Runs are seeded
 inside ``torch.random.fork_rng``, so they repeat exactly and leave the caller's
-random state alone.
+random state alone. On the CPU a run uses one thread (restored afterwards).
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 
 import torch
@@ -26,7 +27,7 @@ from helpers import data, train
 NUM_TRAIN_IMAGES = 60000
 DEFAULTS = dict(num_steps=300, n_val=1000, num_hiddens=256, lr=0.1, batch_size=64, eval_every=25)
 # At most this many subset images are used to measure the training loss (an unbiased estimate).
-MAX_TRAIN_EVAL = 1000
+MAX_TRAIN_EVAL = 500
 
 
 def _check_int(name: str, value, low: int, high: int) -> int:
@@ -39,6 +40,21 @@ def check_n_train(n_train, n_val: int = DEFAULTS["n_val"], name: str = "n_train"
     """``n_train`` if it is an int in [1, 60000 − n_val] (the images left after validation), else ValueError."""
     _check_int("n_val", n_val, 1, 10000)
     return _check_int(name, n_train, 1, NUM_TRAIN_IMAGES - n_val)
+
+
+@contextmanager
+def _one_cpu_thread(dev: torch.device):
+    """Run on one CPU thread (restored after): minibatches of 64 gain little from a second
+    thread, and on a busy machine each step would wait for it (runs then take 10x longer)."""
+    if dev.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @lru_cache(maxsize=4)
@@ -108,7 +124,7 @@ def train_on_subset(n_train: int, num_steps: int = DEFAULTS["num_steps"], n_val:
         for key, value in zip(history, (step, train_loss, val_loss, train_acc, val_acc)):
             history[key].append(value)
 
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), _one_cpu_thread(dev):
         torch.manual_seed(seed)
         net = mlp(num_hiddens).to(dev)
         optimizer = torch.optim.SGD(net.parameters(), lr=lr)

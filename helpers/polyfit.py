@@ -95,18 +95,23 @@ def _ridge_norm(s: np.ndarray, c: np.ndarray, n: int, lambd: float) -> float:
     return float(np.linalg.norm(s * c / (s**2 + n * lambd)))
 
 
-def _solve(A: np.ndarray, y: np.ndarray, max_norm: float | None) -> tuple[np.ndarray, float]:
-    """Weights minimising mean((A w − y)²), with ‖w‖ ≤ max_norm; and the equivalent λ.
-
-    With A = U S Vᵀ (every non-zero singular value kept, however small: with
-    as many parameters as points the fit must interpolate) the ridge solution is
-    w(λ) = V · s/(s² + nλ) · Uᵀy, whose norm falls as λ grows; λ is found by
-    bisection on log λ so that ‖w(λ)‖ = max_norm.
-    """
-    n = len(y)
+def _svd(A: np.ndarray):
+    """A = U S Vᵀ with every non-zero singular value kept, however small: with as many
+    parameters as points the fit must interpolate, so no direction may be dropped."""
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     keep = s > 0
-    U, s, Vt = U[:, keep], s[keep], Vt[keep]
+    return U[:, keep], s[keep], Vt[keep]
+
+
+def _solve(svd, y: np.ndarray, max_norm: float | None) -> tuple[np.ndarray, float]:
+    """Weights minimising mean((A w − y)²), with ‖w‖ ≤ max_norm; and the equivalent λ.
+
+    With A = U S Vᵀ the ridge solution is w(λ) = V · s/(s² + nλ) · Uᵀy, whose
+    norm falls as λ grows; λ is found by bisection on log λ so that
+    ‖w(λ)‖ = max_norm.
+    """
+    U, s, Vt = svd
+    n = len(y)
     c = U.T @ y
     w = Vt.T @ (c / s)  # the minimum-norm least-squares solution
     if max_norm is None or np.linalg.norm(w) <= max_norm:
@@ -128,6 +133,15 @@ def _solve(A: np.ndarray, y: np.ndarray, max_norm: float | None) -> tuple[np.nda
     return Vt.T @ (s * c / (s**2 + n * lambd)), lambd
 
 
+def _fit(data, degree: int, max_norm: float | None, svd=None) -> PolyFit:
+    A = data.X_train[:, : degree + 1].double().numpy()
+    A_val = data.X_val[:, : degree + 1].double().numpy()
+    y, y_val = data.y_train.double().numpy(), data.y_val.double().numpy()
+    w, lambd = _solve(svd if svd is not None else _svd(A), y, max_norm)
+    return PolyFit(degree, torch.from_numpy(w), _mse(A, w, y), _mse(A_val, w, y_val),
+                   float(np.linalg.norm(w)), max_norm, lambd)
+
+
 def fit(data, degree: int, max_norm: float | None = None) -> PolyFit:
     """Fit a degree-``degree`` polynomial to ``data``'s training set; score it on both sets.
 
@@ -138,13 +152,7 @@ def fit(data, degree: int, max_norm: float | None = None) -> PolyFit:
     """
     _check_data(data)
     degree = check_degree(degree, data.max_degree)
-    max_norm = check_max_norm(max_norm)
-    A = data.X_train[:, : degree + 1].double().numpy()
-    A_val = data.X_val[:, : degree + 1].double().numpy()
-    y, y_val = data.y_train.double().numpy(), data.y_val.double().numpy()
-    w, lambd = _solve(A, y, max_norm)
-    return PolyFit(degree, torch.from_numpy(w), _mse(A, w, y), _mse(A_val, w, y_val),
-                   float(np.linalg.norm(w)), max_norm, lambd)
+    return _fit(data, degree, check_max_norm(max_norm))
 
 
 def predict(weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -183,11 +191,12 @@ def norm_sweep(data, max_norms: Sequence[float], degree: int | None = None) -> d
     ``val_loss``, ``weight_norm``, ``lambd``.
     """
     _check_data(data)
-    degree = data.max_degree if degree is None else degree
-    max_norms = list(max_norms)
+    degree = data.max_degree if degree is None else check_degree(degree, data.max_degree)
+    max_norms = [check_max_norm(c) for c in max_norms]
     if not max_norms:
         raise ValueError("max_norms is empty; give at least one bound")
-    fits = [fit(data, degree, c) for c in max_norms]
+    svd = _svd(data.X_train[:, : degree + 1].double().numpy())
+    fits = [_fit(data, degree, c, svd) for c in max_norms]
     result = _sweep(fits, "max_norm", max_norms)
     result["lambd"] = [f.lambd for f in fits]
     return result

@@ -62,3 +62,18 @@ def test_impossible_settings_are_refused_by_name(kwargs, name):
 def test_divergence_is_reported():
     with pytest.raises(generalization.train.TrainingDiverged):
         generalization.train_on_subset(100, lr=1e12, num_steps=20, eval_every=10, n_val=100)
+
+
+def test_a_cpu_run_uses_one_thread_and_restores_the_count(monkeypatch):
+    before = torch.get_num_threads()
+    seen = []
+    original = generalization.train.evaluate
+
+    def spy(net, data_iter, loss=None):
+        seen.append(torch.get_num_threads())
+        return original(net, data_iter, loss)
+
+    monkeypatch.setattr(generalization.train, "evaluate", spy)
+    generalization.train_on_subset(50, device="cpu", **FAST)
+    assert seen and set(seen) == {1}
+    assert torch.get_num_threads() == before
