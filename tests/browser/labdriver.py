@@ -352,6 +352,11 @@ class LabServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+            try:  # the log is kept as a test artifact: without the token
+                text = self.log_path.read_text(errors="replace")
+                self.log_path.write_text(text.replace(self.token, "<token>") if self.token else text)
+            except OSError:
+                pass
         if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None

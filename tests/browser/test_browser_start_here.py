@@ -13,6 +13,7 @@ pytestmark = pytest.mark.browser
 
 START = "notebooks/00_start_here.ipynb"
 CONTENTS = "<!--CONTENTS-->"
+FIGURE = re.compile(r"!\[[^\]]*\]\(\.\./figures/[^)\s]+\)")
 ITEM = re.compile(r"^\s*\d+\.\s+\[(\d\d · [^\]]+)\]\(([^)\s]+\.ipynb)\)", re.M)
 
 
@@ -43,7 +44,10 @@ def test_start_here_renders_and_a_contents_link_opens_its_lesson(lab_page, lab_s
     expect(anchors).to_have_count(len(links))
     assert [t.strip() for t in anchors.all_inner_texts()] == [text for text, _ in links]
 
-    text, target = links[0]
+    # Follow the first link to a lesson that embeds a figure (../figures/*.png), so that
+    # the figures' loading (the server's root is the repository) is checked as well.
+    text, target = next(((t, g) for t, g in links if FIGURE.search((notebooks / g).read_text(encoding="utf-8"))),
+                        links[0])
     anchors.filter(has_text=text).first.click()
     lesson = labdriver.notebook_in_tab(lab_page, Path(target).name)
     expect(lesson.tab).to_have_class(re.compile(r"\blm-mod-current\b"))  # the lesson is the active tab
@@ -52,6 +56,14 @@ def test_start_here_renders_and_a_contents_link_opens_its_lesson(lab_page, lab_s
     labdriver.save_screenshot(lab_page, "00_start_here-link-opened")
     broken = lesson.broken_images()
     assert not broken, f"{target}: images that did not load (figures are served from the repository root): {broken}"
+
+    # The navigation line of the title cell is links, not markdown shown as text.
+    title_cell = lesson.panel.locator(".jp-MarkdownCell .jp-RenderedMarkdown").first
+    back = title_cell.locator("a", has_text=re.compile(r"^Contents$"))
+    assert back.count() == 1, (
+        f"{target}: the navigation line of the title cell does not render as links; JupyterLab shows "
+        f"{title_cell.text_content().strip().splitlines()[-1]!r} (a line that starts with an HTML comment "
+        "such as <!--NAV--> is an HTML block in Markdown, so its links are not rendered)")
 
 
 def test_start_here_slider_redraws_the_picture(lab_page, lab_server):
