@@ -44,13 +44,13 @@ lab: setup
 # One pytest run: unit tests of helpers, the real-browser tests, and every
 # notebook top to bottom in a fresh kernel (nbval, lax: cells opt in to output checks).
 test: setup
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests --nbval-lax notebooks
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests --nbval-lax --nbval-cell-timeout=600 notebooks
 
 test-unit: setup
 	$(BIN)/python -m pytest tests --ignore=tests/browser
 
 test-notebooks: setup
-	$(BIN)/python -m pytest --nbval-lax notebooks
+	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=600 notebooks
 
 test-browser: setup
 	$(BIN)/python -m pytest tests/browser
