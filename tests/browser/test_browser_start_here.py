@@ -42,7 +42,7 @@ def test_start_here_renders_and_a_contents_link_opens_its_lesson(lab_page, lab_s
         has=lab_page.locator("h2", has_text="Contents"))
     anchors = contents.locator("ol > li a")
     expect(anchors).to_have_count(len(links))
-    assert [t.strip() for t in anchors.all_inner_texts()] == [text for text, _ in links]
+    assert [t.strip() for t in anchors.all_text_contents()] == [text for text, _ in links]
 
     # Follow the first link to a lesson that embeds a figure (../figures/*.png), so that
     # the figures' loading (the server's root is the repository) is checked as well.
