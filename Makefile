@@ -43,17 +43,21 @@ lab: setup
 
 # One pytest run: unit tests of helpers, the real-browser tests, and every
 # notebook top to bottom in a fresh kernel (nbval, lax: cells opt in to output checks).
+# Tests run torch on one thread: JupyterLab and Chromium share the two cores during
+# the browser tests, and two OpenMP threads on busy cores slow training tenfold or more.
+TEST_ENV := MPLBACKEND=Agg OMP_NUM_THREADS=1
+
 test: setup
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests --nbval-lax --nbval-cell-timeout=600 notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest tests --nbval-lax --nbval-cell-timeout=600 notebooks
 
 test-unit: setup
-	$(BIN)/python -m pytest tests --ignore=tests/browser
+	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/browser
 
 test-notebooks: setup
-	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=600 notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=600 notebooks
 
 test-browser: setup
-	$(BIN)/python -m pytest tests/browser
+	$(TEST_ENV) $(BIN)/python -m pytest tests/browser
 
 figures: setup
 	MPLBACKEND=Agg $(BIN)/python tools/make_figures.py
