@@ -6,50 +6,89 @@ from torch import nn
 from helpers.checks import lesson07 as checks
 
 
-# --------------------------------------------------------------------------- exercise 1: the concise net
+# --------------------------------------------------------------------------- exercise 1: a dropout module
 
 
-def dropout_net(dropout1, dropout2):
-    return nn.Sequential(nn.Flatten(),
-                         nn.Linear(784, 256), nn.ReLU(), nn.Dropout(dropout1),
-                         nn.Linear(256, 256), nn.ReLU(), nn.Dropout(dropout2),
-                         nn.Linear(256, 10))
+def dropout_layer(X, dropout):
+    if dropout == 1:
+        return torch.zeros_like(X)
+    if dropout == 0:
+        return X
+    mask = (torch.rand(X.shape) > dropout).float()
+    return mask * X / (1.0 - dropout)
 
 
-def test_dropout_net_accepts_the_solution(capsys):
-    assert checks.check_dropout_net(dropout_net) is True
+class MyDropout(nn.Module):
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, X):
+        if self.training:
+            return dropout_layer(X, self.p)
+        return X
+
+
+def test_dropout_module_accepts_the_solution_and_nn_dropout(capsys):
+    assert checks.check_dropout_module(MyDropout) is True
+    assert checks.check_dropout_module(nn.Dropout) is True
     assert "✅" in capsys.readouterr().out
 
 
-def test_dropout_net_hints(capsys):
-    def no_dropout(d1, d2):
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                             nn.Linear(256, 10))
+def make(forward):
+    class Wrong(nn.Module):
+        def __init__(self, p):
+            super().__init__()
+            self.p = p
 
-    def swapped(d1, d2):
-        return dropout_net(d2, d1)
+        def forward(self, X):
+            return forward(self, X)
+    return Wrong
 
-    def wrong_width(d1, d2):
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(d1), nn.Linear(128, 256),
-                             nn.ReLU(), nn.Dropout(d2), nn.Linear(256, 10))
 
-    def dropout_before_relu(d1, d2):
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.Dropout(d1), nn.ReLU(), nn.Linear(256, 256),
-                             nn.Dropout(d2), nn.ReLU(), nn.Linear(256, 10))
+def test_dropout_module_hints(capsys):
+    def keep_p(self, X):
+        if not self.training or self.p in (0, 1):
+            return dropout_layer(X, self.p) if self.training else X
+        return dropout_layer(X, 1 - self.p)
 
-    def output_dropout(d1, d2):
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                             nn.Dropout(d1), nn.Linear(256, 10), nn.Dropout(d2))
+    def no_scaling(self, X):
+        if not self.training or self.p in (0, 1):
+            return dropout_layer(X, self.p) if self.training else X
+        return (torch.rand(X.shape) > self.p).float() * X
 
-    def no_flatten(d1, d2):
-        return nn.Sequential(*list(dropout_net(d1, d2))[1:])
+    def nan_at_one(self, X):
+        return (torch.rand(X.shape) > self.p).float() * X / (1 - self.p) if self.training else X
 
-    cases = {"expected [dropout1, dropout2]": no_dropout, "swapped": swapped, "784 → 256 → 256 → 10": wrong_width,
-             "after each hidden ReLU": dropout_before_relu, "after the output layer": output_dropout,
-             "nn.Flatten()": no_flatten, "returned None": lambda d1, d2: None, "nn.Module": lambda d1, d2: "net"}
-    for hint, fn in cases.items():
-        assert checks.check_dropout_net(fn) is False, hint
+    class NotAModule:
+        def __init__(self, p):
+            self.p = p
+
+    cases = {
+        "in eval mode the layer must return its input unchanged": make(lambda self, X: dropout_layer(X, self.p)),
+        "nothing was dropped": make(lambda self, X: X),
+        "not of keeping it": make(keep_p),
+        "scale the survivors": make(no_scaling),
+        "NaN": make(nan_at_one),
+        "forward returned None": make(lambda self, X: None),
+        "nn.Module": NotAModule,
+    }
+    for hint, cls in cases.items():
+        assert checks.check_dropout_module(cls) is False, hint
         assert hint in capsys.readouterr().out, hint
+
+
+def test_dropout_module_stub_does_not_raise(capsys):
+    class Stub(nn.Module):
+        def __init__(self, p):
+            super().__init__()
+            self.p = p
+
+        def forward(self, X):
+            # your code here
+            return None
+    assert checks.check_dropout_module(Stub) is False
+    assert "❌" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- exercise 2: the variance dropout adds

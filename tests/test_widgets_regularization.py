@@ -131,3 +131,67 @@ def test_dropout_explorer_refuses_bad_values():
         dropout_explorer(dropout=0.95, **FAST)  # past the slider's end
     with pytest.raises(ValueError, match="lambd"):
         dropout_explorer(lambd=-1.0, **FAST)
+
+
+# --------------------------------------------------------------------------- in a real kernel
+
+
+@pytest.mark.parametrize("make, key, moves", [
+    ("weight_decay_explorer(num_epochs=5, n_train=100, n_test=100)", "index", [2, 5, 7]),
+    ("dropout_explorer(num_epochs=5, n_train=100, n_test=100)", "value", [0.3, 0.6, 0.8]),
+])
+def test_quick_moves_leave_one_plot_from_the_last_move(make, key, moves):
+    """Send slider moves through the widget protocol, back to back (the later ones arrive while the first
+    is still training), and replay what JupyterLab's Output widget would show: one image, from the last move."""
+    import json
+    import queue
+    import time
+    from pathlib import Path
+
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(Path(__file__).resolve().parents[1] / "notebooks"))
+    try:
+        setup = ("%matplotlib inline\nimport json\nfrom IPython.display import display\n"
+                 f"from helpers.widgets import weight_decay_explorer, dropout_explorer\nexplorer = {make}\n"
+                 "display(explorer)\n"
+                 "print(json.dumps([explorer.kwargs_widgets[0].model_id, explorer.out.model_id]))")
+        outputs = []
+        reply = kc.execute_interactive(setup, timeout=300, output_hook=lambda m: outputs.append(m))
+        assert reply["content"]["status"] == "ok", reply["content"]
+        slider_id, out_id = json.loads(next(m["content"]["text"] for m in outputs if m["msg_type"] == "stream"))
+        sent = []
+        for value in moves:
+            msg = kc.session.msg("comm_msg", {"comm_id": slider_id,
+                                              "data": {"method": "update", "state": {key: value}, "buffer_paths": []}})
+            kc.shell_channel.send(msg)
+            sent.append(msg["header"]["msg_id"])
+        shown, pending_clear, capture, done = [], False, None, set()
+        deadline = time.time() + 300
+        while len(done) < len(sent) and time.time() < deadline:
+            try:
+                m = kc.get_iopub_msg(timeout=5)
+            except queue.Empty:
+                continue
+            kind, parent = m["msg_type"], m["parent_header"].get("msg_id")
+            if kind == "status" and parent in sent and m["content"]["execution_state"] == "idle":
+                done.add(parent)
+            elif kind == "comm_msg" and m["content"]["comm_id"] == out_id:
+                state = m["content"]["data"].get("state", {})
+                if "msg_id" in state:
+                    capture = state["msg_id"] or None
+            elif capture is not None and parent == capture:
+                if kind == "clear_output":
+                    pending_clear = m["content"].get("wait", False)
+                    if not pending_clear:
+                        shown = []
+                elif kind in ("display_data", "stream", "error", "execute_result"):
+                    if pending_clear:
+                        shown, pending_clear = [], False
+                    what = "image" if "image/png" in m["content"].get("data", {}) else kind
+                    shown.append((what, sent.index(parent)))
+        assert len(done) == len(sent), "the kernel did not finish every move"
+        assert shown == [("image", len(sent) - 1)], shown
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -4,7 +4,7 @@ Each check calls the student's function on small fixed inputs, prints ✅ or ❌
 with a specific hint, and returns the verdict as a bool. None of them raises
 on a stub.
 
-- ``check_dropout_net(fn)``: fn(dropout1, dropout2) -> d2l's 784-256-256-10 net with nn.Dropout after each hidden ReLU.
+- ``check_dropout_module(cls)``: cls(p) -> an nn.Module doing dropout in train mode and nothing in eval mode.
 - ``check_dropout_variance(fn)``: fn(h, p) -> Var[h'] = h²·p / (1 − p), the noise dropout adds to a unit h.
 """
 
@@ -15,57 +15,64 @@ from torch import nn
 
 from helpers.checks import run_student_code, verdict
 
-__all__ = ["check_dropout_net", "check_dropout_variance"]
+__all__ = ["check_dropout_module", "check_dropout_variance"]
 
 
 # --------------------------------------------------------------------------- exercise 1
 
 
-def _layers(net: nn.Module) -> list[nn.Module]:
-    return [m for m in net.modules() if not isinstance(m, (nn.Sequential, nn.Flatten)) and m is not net
-            and not list(m.children())]
-
-
-def check_dropout_net(fn) -> bool:
-    """``fn(dropout1, dropout2)``: Flatten, Linear(784, 256), ReLU, Dropout(dropout1), Linear(256, 256), ReLU,
-    Dropout(dropout2), Linear(256, 10)."""
-    net, error = run_student_code(fn, 0.2, 0.5)
+def _output(layer, X):
+    out, error = run_student_code(layer, X.clone())
     if error:
-        return verdict(False, "", error)
-    if net is None:
-        return verdict(False, "", "dropout_net returned None: build and return an nn.Sequential")
-    if not isinstance(net, nn.Module):
-        return verdict(False, "", f"return an nn.Module (e.g. nn.Sequential), got {type(net).__name__}")
-    layers = _layers(net)
-    linears = [m for m in layers if isinstance(m, nn.Linear)]
-    shapes = [(m.in_features, m.out_features) for m in linears]
-    if shapes != [(784, 256), (256, 256), (256, 10)]:
-        return verdict(False, "", f"the linear layers are {shapes}; d2l's net is 784 → 256 → 256 → 10")
-    rates = [m.p for m in layers if isinstance(m, nn.Dropout)]
-    if rates != [0.2, 0.5]:
-        if rates == [0.5, 0.2]:
-            return verdict(False, "", "the rates are swapped: dropout1 goes after the first hidden layer")
-        return verdict(False, "", f"found dropout rates {rates}; expected [dropout1, dropout2] = [0.2, 0.5], "
-                                  "one nn.Dropout per hidden layer")
-    kinds = [type(m).__name__ for m in layers]
-    want = ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
-    if kinds != want:
-        if kinds and kinds[-1] == "Dropout":
-            return verdict(False, "", "no dropout after the output layer: it would zero some of the 10 scores")
-        return verdict(False, "", f"the layers are {kinds}; expected {want} (dropout after each hidden ReLU)")
-    X = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(7))
-    try:
-        net.eval()
-        with torch.no_grad():
-            out = net(X)
-            again = net(X)
-    except Exception as err:
-        return verdict(False, "", f"the net failed on a batch of shape (4, 1, 28, 28): {type(err).__name__}: {err}; "
-                                  "start with nn.Flatten()")
-    if out.shape != (4, 10) or not torch.equal(out, again):
-        return verdict(False, "", "in eval mode the net should map (4, 1, 28, 28) to (4, 10) scores, the same every call")
-    return verdict(True, "784-256-256-10 with Dropout(0.2) and Dropout(0.5) after the hidden ReLUs; "
-                         "deterministic in eval mode", "")
+        return None, error
+    if out is None:
+        return None, "forward returned None: return the (dropped-out) tensor"
+    if not isinstance(out, torch.Tensor) or out.shape != X.shape:
+        return None, (f"forward should return a tensor shaped like its input {tuple(X.shape)}, got "
+                      f"{type(out).__name__}{tuple(getattr(out, 'shape', ()))}")
+    return out, None
+
+
+def check_dropout_module(cls) -> bool:
+    """``cls(p)``: an nn.Module that drops each element with probability p in train mode (survivors
+    scaled by 1/(1 − p)) and returns its input unchanged in eval mode."""
+    ones = torch.ones(400, 500)
+    X = torch.rand(3, 7, generator=torch.Generator().manual_seed(7)) + 0.5
+    for p in (0.5, 0.2, 0.0, 1.0):
+        layer, error = run_student_code(cls, p)
+        if error:
+            return verdict(False, "", error)
+        if not isinstance(layer, nn.Module):
+            return verdict(False, "", f"{getattr(cls, '__name__', 'the class')}(p) should be an nn.Module: "
+                                      "write `class MyDropout(nn.Module):` and call super().__init__()")
+        layer.train()
+        out, hint = _output(layer, ones)
+        if hint:
+            return verdict(False, "", f"in train mode with p = {p}: {hint}")
+        if out.isnan().any():
+            return verdict(False, "", f"p = {p} gives NaN: at p = 1 return zeros instead of dividing by 1 − p = 0")
+        zeroed = float((out == 0).float().mean())
+        if p < 1 and torch.equal(out, ones) and p > 0:
+            return verdict(False, "", "in train mode nothing was dropped: apply dropout_layer(X, self.p) "
+                                      "when self.training is True")
+        if abs(zeroed - p) > 0.02:
+            if abs(zeroed - (1 - p)) <= 0.02:
+                return verdict(False, "", f"a fraction {zeroed:.2f} was zeroed for p = {p}: p is the probability "
+                                          "of dropping a unit, not of keeping it")
+            return verdict(False, "", f"with p = {p} a fraction {zeroed:.3f} of the units was zeroed; expected about {p}")
+        survivors = out[out != 0]
+        if p < 1 and not torch.allclose(survivors, torch.full_like(survivors, 1 / (1 - p))):
+            return verdict(False, "", f"with p = {p} the surviving ones became {float(survivors[0]):.3f}; scale the "
+                                      f"survivors by 1/(1 − p) = {1 / (1 - p):.3f} so the expectation stays the same")
+        layer.eval()
+        out, hint = _output(layer, X)
+        if hint:
+            return verdict(False, "", f"in eval mode: {hint}")
+        if not torch.equal(out, X):
+            return verdict(False, "", "in eval mode the layer must return its input unchanged: check self.training "
+                                      "(net.eval() sets it to False)")
+    return verdict(True, "drops a share p in train mode with survivors scaled by 1/(1 − p), passes X through "
+                         "in eval mode, and handles p = 0 and p = 1", "")
 
 
 # --------------------------------------------------------------------------- exercise 2

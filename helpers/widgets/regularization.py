@@ -37,7 +37,7 @@ def _curve(ax, values, label, color, style="-", alpha=1.0, lw=1.8):
 
 
 def _loss_top(history) -> float:
-    """A fixed loss axis (0 to 2.5, ln 10 ≈ 2.3 is a guess), so moves can be compared; wider if needed."""
+    """Top of the loss axis: fixed at 2.5 (a uniform guess scores ln 10 ≈ 2.3) so moves compare; wider if needed."""
     return max(2.5, 1.05 * max(history["train_loss"] + history["test_loss"]))
 
 
