@@ -58,6 +58,7 @@ def explorer(compute: Callable[..., Any], draw: Callable[..., None] | None = Non
         if draw is not None:
             draw(result, **values)
             plt.show()
+            plt.close("all")  # shown already; without a notebook (tests, Agg) figures would pile up
         return result
 
     panel = widgets.interactive(update, **controls)
