@@ -24,6 +24,14 @@ def close_figures():
     plt.close("all")
 
 
+@pytest.fixture
+def shown(monkeypatch):
+    """The figures the explorers show, captured at plt.show() (the base closes them right after)."""
+    figures = []
+    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: figures.append(plt.gcf()))
+    return figures
+
+
 def control(panel, name):
     return next(c for c in panel.kwargs_widgets if c._kwarg == name)
 
@@ -73,12 +81,12 @@ def test_weight_decay_explorer_caches_settings_already_computed():
     assert panel.cache.misses == misses
 
 
-def test_each_update_draws_one_figure_with_loss_and_norm():
+def test_each_update_draws_one_figure_with_loss_and_norm(shown):
     panel = weight_decay_explorer(**FAST)
-    plt.close("all")
+    shown.clear()
     set_controls(panel, lambd=3e-2)
-    assert len(plt.get_fignums()) == 1
-    ax_loss, ax_norm = plt.gcf().axes
+    assert len(shown) == 1
+    ax_loss, ax_norm = shown[0].axes
     assert "λ = 3e-2" in ax_loss.get_title()
     assert "‖W‖" in ax_norm.get_ylabel()
     labels = [line.get_label() for line in ax_loss.lines]
@@ -108,13 +116,13 @@ def test_dropout_explorer_has_a_dropout_slider():
     check_history(panel.result, FAST["num_epochs"])
 
 
-def test_dropout_changes_the_run_in_the_explorer():
+def test_dropout_changes_the_run_in_the_explorer(shown):
     panel = dropout_explorer(**FAST)
     none = panel.result
     half = set_controls(panel, dropout=0.5)
     check_history(half, FAST["num_epochs"])
     assert half is not none and half["train_loss"] != none["train_loss"]
-    assert "p = 0.5" in plt.gcf().axes[0].get_title()
+    assert "p = 0.5" in shown[-1].axes[0].get_title()
 
 
 def test_browser_style_float_values_hit_the_same_setting():
