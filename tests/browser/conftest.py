@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import tempfile
 import threading
 import warnings
+from pathlib import Path
 
 import psutil
 import pytest
@@ -53,10 +55,19 @@ def _interrupt(signum, frame):
 
 @pytest.fixture(scope="session")
 def lab_server(chromium_executable):
-    """A private JupyterLab serving the repository root on 127.0.0.1 with a token."""
+    """A private JupyterLab on 127.0.0.1 with a token, serving a copy of the lessons.
+
+    The copy (notebooks/ and figures/, laid out as in the repository) keeps
+    JupyterLab's autosave and checkpoints away from the stored notebooks, which
+    must stay clean; ``helpers`` is imported from the repository as usual.
+    """
     shutil.rmtree(labdriver.ARTIFACTS, ignore_errors=True)  # screenshots and logs of this run only
     labdriver.ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = labdriver.LabServer()
+    root = Path(tempfile.mkdtemp(prefix="mlp-lessons-root-"))
+    for folder in ("notebooks", "figures"):
+        shutil.copytree(labdriver.REPO / folder, root / folder,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    server = labdriver.LabServer(root=root)
     # A plain SIGTERM (a CI job's timeout) would end Python without running
     # the finally blocks below: turn it into KeyboardInterrupt while they matter.
     previous = signal.getsignal(signal.SIGTERM)
@@ -69,6 +80,7 @@ def lab_server(chromium_executable):
         if signal.getsignal(signal.SIGTERM) is _interrupt:
             signal.signal(signal.SIGTERM, previous)
         leftovers = server.stop()
+        shutil.rmtree(root, ignore_errors=True)
         if leftovers:
             warnings.warn("had to kill what JupyterLab left behind: " + ", ".join(leftovers))
 
