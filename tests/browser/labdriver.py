@@ -444,7 +444,7 @@ def with_has_error(script: str) -> str:
     return script.replace("(HAS_ERROR)", f"({HAS_ERROR_JS})")
 
 
-RUN_TIMEOUT_MS = 300_000     # Run All of a lesson, on a loaded 2-core machine
+RUN_TIMEOUT_MS = 600_000     # running a lesson (all of it, with RUN_ALL) on a loaded 2-core machine
 UPDATE_TIMEOUT_MS = 120_000  # one slider move: retrain and redraw
 OPEN_TIMEOUT_MS = 90_000     # JupyterLab's page and a notebook's first render
 
