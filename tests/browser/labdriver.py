@@ -254,6 +254,9 @@ class LabServer:
         # No "receive Jupyter news?" toast and no update check.
         _write_json(settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
                     {"fetchNews": "false", "checkForUpdates": False})
+        # The tests run cells; the notebooks they ran must never be saved back.
+        _write_json(settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings",
+                    {"autosave": False})
 
     def start(self, wait: bool = True) -> "LabServer":
         """Launch the server; with ``wait=False`` return at once (call :meth:`ready` before use)."""
