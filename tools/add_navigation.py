@@ -1,8 +1,10 @@
 """Generate each lesson's navigation line and the contents list in 00_start_here.
 
-Navigation: the line starting with ``<!--NAV-->`` in a lesson's first and last
+Navigation: the line holding ``<!--NAV-->`` in a lesson's first and last
 markdown cells is replaced (or appended when missing) by
-``previous · contents · next`` links built from the notebooks' titles.
+``previous · contents · next`` links built from the notebooks' titles. The
+marker ends the line: a line that starts with an HTML comment is an HTML block
+in Markdown, and its links would show as text.
 Contents: the markdown cell of 00_start_here whose first line is
 ``<!--CONTENTS-->`` is rewritten as a numbered list of the lessons.
 
@@ -35,11 +37,11 @@ def nav_line(i: int, entries: list) -> str:
     if i + 1 < len(entries):
         n, t, _, name = entries[i + 1]
         parts.append(link(n, t, name) + " →")
-    return f"{NAV} " + " · ".join(parts)
+    return " · ".join(parts) + f" {NAV}"
 
 
 def set_nav(cell, line: str) -> None:
-    lines = [l for l in cell.source.splitlines() if not l.startswith(NAV)]
+    lines = [l for l in cell.source.splitlines() if NAV not in l]
     while lines and not lines[-1].strip():
         lines.pop()
     cell.source = "\n".join(lines + ["", line])
