@@ -16,7 +16,6 @@ up to a few hundred L-BFGS iterations. Fashion-MNIST models train with
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -24,6 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from helpers import activations
+from helpers.runtime import single_thread
 from helpers.train import TrainingDiverged, check_positive
 
 OUTPUTS = ("identity", "sigmoid")
@@ -102,22 +102,6 @@ def _check_xy(X, y, name_X: str = "x") -> None:
                          f"{tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__}")
     if not isinstance(y, torch.Tensor) or len(y) != len(X):
         raise ValueError(f"y must be a tensor with one row per row of {name_X} ({len(X)})")
-
-
-@contextmanager
-def single_thread():
-    """Run the block on one CPU thread, then restore the thread count.
-
-    Tensors of a few hundred rows gain nothing from several threads, and on a
-    busy machine the threads wait for each other: a fit that takes 0.3 s on one
-    thread can take tens of seconds on two when other programs hold the cores.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 METHODS = ("adam", "lbfgs")

@@ -16,13 +16,13 @@ random state alone. On the CPU a run uses one thread (restored afterwards).
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import lru_cache
 
 import torch
 from torch import nn
 
 from helpers import data, train
+from helpers.runtime import single_thread
 
 NUM_TRAIN_IMAGES = 60000
 DEFAULTS = dict(num_steps=300, n_val=1000, num_hiddens=256, lr=0.1, batch_size=64, eval_every=25)
@@ -40,21 +40,6 @@ def check_n_train(n_train, n_val: int = DEFAULTS["n_val"], name: str = "n_train"
     """``n_train`` if it is an int in [1, 60000 − n_val] (the images left after validation), else ValueError."""
     _check_int("n_val", n_val, 1, 10000)
     return _check_int(name, n_train, 1, NUM_TRAIN_IMAGES - n_val)
-
-
-@contextmanager
-def _one_cpu_thread(dev: torch.device):
-    """Run on one CPU thread (restored after): minibatches of 64 gain little from a second
-    thread, and on a busy machine each step would wait for it (runs then take 10x longer)."""
-    if dev.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @lru_cache(maxsize=4)
@@ -124,7 +109,7 @@ def train_on_subset(n_train: int, num_steps: int = DEFAULTS["num_steps"], n_val:
         for key, value in zip(history, (step, train_loss, val_loss, train_acc, val_acc)):
             history[key].append(value)
 
-    with torch.random.fork_rng(devices=[]), _one_cpu_thread(dev):
+    with torch.random.fork_rng(devices=[]), single_thread(dev):
         torch.manual_seed(seed)
         net = mlp(num_hiddens).to(dev)
         optimizer = torch.optim.SGD(net.parameters(), lr=lr)

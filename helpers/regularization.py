@@ -19,13 +19,13 @@ minibatches, and the caller's random state is left as it was.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from functools import lru_cache
 
 import torch
 from torch import nn
 
 from helpers import data, train
+from helpers.runtime import single_thread
 
 # The explorers' defaults: small enough for a fast answer, big enough to overfit.
 # The explorers' runs: a few hundred training images and small batches, so that
@@ -140,21 +140,6 @@ def weight_groups(net: nn.Module, weight_decay: float) -> list[dict]:
 # --------------------------------------------------------------------------- runs
 
 
-@contextmanager
-def _one_thread(dev: torch.device):
-    """Run on one CPU thread (restored after): for batches of 25-50 images a
-    second thread gains little, and on a busy machine every step would wait for it."""
-    if dev.type != "cpu":
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def _run(*, num_hiddens, dropout, weight_decay: float, num_epochs: int, n_train: int, n_test: int, lr: float,
          momentum: float, batch_size: int, init_std, seed: int, device, verbose: bool) -> dict:
     """Build ``mlp(num_hiddens, dropout)`` and train it with seeded minibatch SGD; ‖W‖ recorded.
@@ -172,7 +157,7 @@ def _run(*, num_hiddens, dropout, weight_decay: float, num_epochs: int, n_train:
 
     dev = pick_device(device) if not isinstance(device, torch.device) else device
     X_train, y_train, X_test, y_test = fashion_subset(n_train, n_test, seed=0, device=dev)
-    with torch.random.fork_rng(devices=[]), _one_thread(dev):
+    with torch.random.fork_rng(devices=[]), single_thread(dev):
         torch.manual_seed(seed)
         net = mlp(num_hiddens, dropout)  # PyTorch's default initialization, from the seeded generator
         if init_std is not None:

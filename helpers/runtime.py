@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -46,6 +47,26 @@ def device(name: str | None = None) -> torch.device:
     if kind == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
         raise ValueError(f"device name={name!r} asked for Apple MPS, which is not available here; use 'cpu'")
     return dev
+
+
+@contextmanager
+def single_thread(dev: torch.device | str | None = None):
+    """Run the block on one CPU thread, then restore torch's thread count.
+
+    Small batches gain little from a second thread, and on a busy machine the
+    threads wait for each other: a run that takes 1 s on one thread can take
+    tens of seconds on two when other programs hold the cores. A no-op when
+    ``dev`` is a GPU.
+    """
+    if dev is not None and torch.device(dev).type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def seed_everything(seed: int = 0) -> int:
