@@ -53,6 +53,17 @@ def repayment_probability(income: torch.Tensor) -> torch.Tensor:
     return 0.98 - 0.78 * torch.exp(-income / 30.0)
 
 
+def _grouped_outcomes(rate, n: int, seed: int, group_size: int, range_name: str, x_range):
+    """x: (n, 1) float32 uniform in ``x_range``; y: (n, 1) Binomial(group_size, rate(x)) / group_size."""
+    check_positive("n", n, integer=True)
+    check_positive("group_size", group_size, integer=True)
+    lo, hi = _check_range(range_name, x_range)
+    g = _generator(seed)
+    x = lo + (hi - lo) * torch.rand(n, 1, generator=g)
+    p = rate(x)
+    return x, torch.binomial(torch.full_like(p, float(group_size)), p, generator=g) / group_size
+
+
 def income_repayment(n: int = 200, seed: int = 0, group_size: int = 50,
                      income_range: tuple[float, float] = (5.0, 200.0)) -> tuple[torch.Tensor, torch.Tensor]:
     """Income → observed repayment rate (monotone, saturating).
@@ -63,14 +74,7 @@ def income_repayment(n: int = 200, seed: int = 0, group_size: int = 50,
     - ``repaid``: (n, 1) float32 in [0, 1], the fraction of the group who repaid,
       drawn as Binomial(group_size, repayment_probability(income)) / group_size.
     """
-    check_positive("n", n, integer=True)
-    check_positive("group_size", group_size, integer=True)
-    lo, hi = _check_range("income_range", income_range)
-    g = _generator(seed)
-    income = lo + (hi - lo) * torch.rand(n, 1, generator=g)
-    p = repayment_probability(income)
-    repaid = torch.binomial(torch.full_like(p, float(group_size)), p, generator=g) / group_size
-    return income, repaid
+    return _grouped_outcomes(repayment_probability, n, seed, group_size, "income_range", income_range)
 
 
 NORMAL_TEMPERATURE_C = 37.0
@@ -96,14 +100,7 @@ def temperature_mortality(n: int = 200, seed: int = 0, group_size: int = 50,
     - ``mortality``: (n, 1) float32 in [0, 1], the fraction who died within 30 days,
       drawn as Binomial(group_size, mortality_rate(temperature)) / group_size.
     """
-    check_positive("n", n, integer=True)
-    check_positive("group_size", group_size, integer=True)
-    lo, hi = _check_range("temperature_range", temperature_range)
-    g = _generator(seed)
-    temperature = lo + (hi - lo) * torch.rand(n, 1, generator=g)
-    p = mortality_rate(temperature)
-    died = torch.binomial(torch.full_like(p, float(group_size)), p, generator=g) / group_size
-    return temperature, died
+    return _grouped_outcomes(mortality_rate, n, seed, group_size, "temperature_range", temperature_range)
 
 
 def xor_blobs(n: int = 400, seed: int = 0, spread: float = 0.35) -> tuple[torch.Tensor, torch.Tensor]:

@@ -46,6 +46,17 @@ def _draw_reference(ax, reference, key, label):
         _curve(ax, reference[key], label, "0.6", ":" if key.startswith("test") else "-", lw=1.2)
 
 
+def _draw_loss_panel(ax, history, reference, knob: str, value: str) -> None:
+    """Train and test loss per epoch, the knob = 0 run in grey behind, titled with the final losses."""
+    _draw_reference(ax, reference, "train_loss", f"train loss, {knob} = 0")
+    _draw_reference(ax, reference, "test_loss", f"test loss, {knob} = 0")
+    _curve(ax, history["train_loss"], "train loss", "C0")
+    _curve(ax, history["test_loss"], "test loss", "C3", "--")
+    ax.set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, _loss_top(history)),
+           title=f"{knob} = {value}: final train loss {history['train_loss'][-1]:.2f}, "
+                 f"test loss {history['test_loss'][-1]:.2f}")
+
+
 def _reporting(compute, errors: list):
     """``compute`` that also records its exception (ipywidgets only logs errors raised in an update)."""
     def run(**values):
@@ -85,13 +96,7 @@ def weight_decay_explorer(lambd: float = 0.0, **train_kwargs) -> widgets.interac
     def draw(history, lambd):
         reference = runs.get(0.0) if lambd != 0 else None
         fig, (ax_loss, ax_norm) = plt.subplots(1, 2, figsize=(10, 3.4))
-        _draw_reference(ax_loss, reference, "train_loss", "train loss, λ = 0")
-        _draw_reference(ax_loss, reference, "test_loss", "test loss, λ = 0")
-        _curve(ax_loss, history["train_loss"], "train loss", "C0")
-        _curve(ax_loss, history["test_loss"], "test loss", "C3", "--")
-        ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, _loss_top(history)),
-                    title=f"λ = {_lambda_label(lambd)}: final train loss {history['train_loss'][-1]:.2f}, "
-                          f"test loss {history['test_loss'][-1]:.2f}")
+        _draw_loss_panel(ax_loss, history, reference, "λ", _lambda_label(lambd))
         _draw_reference(ax_norm, reference, "weight_norm", "‖W‖, λ = 0")
         _curve(ax_norm, history["weight_norm"], "‖W‖", "C2")
         ax_norm.set(xlabel="epoch", ylabel="‖W‖ (all weight matrices)",
@@ -131,13 +136,7 @@ def dropout_explorer(dropout: float = 0.0, **train_kwargs) -> widgets.interactiv
         p = round(dropout, 6)
         reference = runs.get(0.0) if p != 0 else None
         fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.4))
-        _draw_reference(ax_loss, reference, "train_loss", "train loss, p = 0")
-        _draw_reference(ax_loss, reference, "test_loss", "test loss, p = 0")
-        _curve(ax_loss, history["train_loss"], "train loss", "C0")
-        _curve(ax_loss, history["test_loss"], "test loss", "C3", "--")
-        ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, _loss_top(history)),
-                    title=f"p = {p:g}: final train loss {history['train_loss'][-1]:.2f}, "
-                          f"test loss {history['test_loss'][-1]:.2f}")
+        _draw_loss_panel(ax_loss, history, reference, "p", f"{p:g}")
         _draw_reference(ax_acc, reference, "train_acc", "train acc, p = 0")
         _draw_reference(ax_acc, reference, "test_acc", "test acc, p = 0")
         _curve(ax_acc, history["train_acc"], "train acc", "C0")
