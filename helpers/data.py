@@ -29,9 +29,12 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
+
+from helpers.runtime import check_int
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REPO_DATA = REPO_ROOT / "data"
@@ -257,12 +260,6 @@ def prepare_torchvision_layout(root: str | os.PathLike | None = None, dest: str 
 # --------------------------------------------------------------------------- loaders
 
 
-def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size={batch_size!r} must be a positive integer, e.g. 256")
-    return batch_size
-
-
 class TensorBatches:
     """Minibatches of in-memory tensors, iterated like a DataLoader.
 
@@ -281,7 +278,7 @@ class TensorBatches:
         if len(X) == 0:
             raise ValueError("X is empty; a loader needs at least one example")
         self.X, self.y = X, y
-        self.batch_size = _check_batch_size(batch_size)
+        self.batch_size = check_int("batch_size", batch_size)
         self.shuffle = shuffle
         self.transform = transform
 
@@ -308,27 +305,22 @@ class TensorBatches:
                 f"shuffle={self.shuffle}, {len(self)} batches, device={self.X.device})")
 
 
-def _check_resize(resize):
-    if resize is None:
-        return None
+def resizer(resize):
+    """A transform resizing a batch (B, 1, 28, 28) float32 to (B, 1, H, W), bilinear, antialiased, in [0, 1].
+
+    ``resize``: a positive int (square) or an (H, W) pair of positive ints.
+    """
     size = (resize, resize) if isinstance(resize, int) and not isinstance(resize, bool) else resize
-    if (not isinstance(size, (tuple, list)) or len(size) != 2
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
+    if not isinstance(size, (tuple, list)) or len(size) != 2:
         raise ValueError(f"resize={resize!r} must be None, a positive int, or a pair of positive ints")
-    return tuple(size)
+    size = tuple(check_int("resize", s) for s in size)
 
-
-class Resize:
-    """Resize a batch X: (B, 1, 28, 28) float32 to (B, 1, H, W), bilinear and antialiased, kept in [0, 1]."""
-
-    def __init__(self, resize):
-        self.size = _check_resize(resize)
-
-    def __call__(self, X: torch.Tensor) -> torch.Tensor:
-        if self.size == tuple(X.shape[-2:]):
+    def transform(X: torch.Tensor) -> torch.Tensor:
+        if size == tuple(X.shape[-2:]):
             return X
-        return F.interpolate(X, size=self.size, mode="bilinear", antialias=True,
-                             align_corners=False).clamp_(0.0, 1.0)
+        return F.interpolate(X, size=size, mode="bilinear", antialias=True, align_corners=False).clamp_(0.0, 1.0)
+
+    return transform
 
 
 def to_float_images(images: torch.Tensor) -> torch.Tensor:
@@ -364,11 +356,50 @@ def load_fashion_mnist(batch_size: int, resize=None, root=None, device=None):
     No worker processes: the decoded tensors already sit in memory (on
     ``device`` if given, so batches need no copy to a GPU).
     """
-    _check_batch_size(batch_size)
-    transform = Resize(resize) if resize is not None else None
+    check_int("batch_size", batch_size)
+    transform = resizer(resize) if resize is not None else None
     X_train, y_train, X_test, y_test = fashion_mnist_tensors(root, device)
     return (TensorBatches(X_train, y_train, batch_size, shuffle=True, transform=transform),
             TensorBatches(X_test, y_test, batch_size, shuffle=False, transform=transform))
+
+
+class Subset(NamedTuple):
+    """Flattened Fashion-MNIST subsets: X (n, 784) float32 in [0, 1], y (n,) int64; empty where n = 0."""
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+@lru_cache(maxsize=8)
+def _subset_cpu(n_train: int, n_val: int, n_test: int, seed: int) -> Subset:
+    X_train, y_train, X_test, y_test = fashion_mnist_tensors()
+    gen = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(X_train), generator=gen)
+    val, train = order[:n_val], order[n_val:n_val + n_train]
+    test = torch.randperm(len(X_test), generator=gen)[:n_test]
+    flat = lambda X, idx: X[idx].reshape(len(idx), -1).contiguous()  # noqa: E731
+    return Subset(flat(X_train, train), y_train[train], flat(X_train, val), y_train[val],
+                  flat(X_test, test), y_test[test])
+
+
+def subset(n_train: int, n_val: int = 0, n_test: int = 0, seed: int = 0, device=None) -> Subset:
+    """A fixed random subset of Fashion-MNIST, the same for the same arguments.
+
+    One shuffle of the 60000 training images (from ``seed``) gives the
+    validation set (its first ``n_val``) and the training set (the next
+    ``n_train``), so they never overlap and a smaller training set is the start
+    of a larger one; the test set is the first ``n_test`` of a shuffle of the
+    10000 test images. Kept in memory after the first call (treat as read-only).
+    """
+    check_int("n_val", n_val, 0, 59999)
+    check_int("n_train", n_train, 1, 60000 - n_val)
+    check_int("n_test", n_test, 0, 10000)
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+    return Subset(*(t.to(dev) for t in _subset_cpu(n_train, n_val, n_test, check_int("seed", seed, 0))))
 
 
 def text_labels(indices) -> list[str]:

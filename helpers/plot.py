@@ -1,4 +1,4 @@
-"""Image grids and live training curves.
+"""Image grids, training curves, the lessons' confusion plots, and the explorer pattern.
 
 Nothing here switches matplotlib's backend: notebooks use the inline backend,
 scripts whatever matplotlib picks (``make figures`` sets Agg).
@@ -6,8 +6,15 @@ scripts whatever matplotlib picks (``make figures`` sets Agg).
 
 from __future__ import annotations
 
+import functools
+from typing import Any, Callable
+
+import ipywidgets as widgets
+
 import matplotlib.pyplot as plt
 import torch
+
+from helpers.runtime import check_int
 
 CURVE_STYLES = {
     "train_loss": ("train loss", "C0", "-"),
@@ -23,9 +30,8 @@ def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 
     ``imgs``: (n, H, W) or (n, 1, H, W) tensor or array, n ≤ num_rows·num_cols;
     ``titles``: optional list of n strings (e.g. "true\\npredicted").
     """
-    for name, value in (("num_rows", num_rows), ("num_cols", num_cols)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name}={value!r} must be a positive integer")
+    check_int("num_rows", num_rows)
+    check_int("num_cols", num_cols)
     if len(imgs) > num_rows * num_cols:
         raise ValueError(f"{len(imgs)} images do not fit a {num_rows}x{num_cols} grid; "
                          "raise num_rows or num_cols, or pass fewer images")
@@ -65,41 +71,6 @@ def plot_history(history: dict, ax=None, title: str | None = None):
     if title:
         ax.set_title(title)
     return ax
-
-
-class LiveCurves:
-    """Loss and accuracy curves redrawn in place in a notebook, one update per epoch.
-
-    Outside IPython (a plain script) it draws nothing and costs nothing.
-    """
-
-    def __init__(self, num_epochs: int):
-        self.num_epochs = num_epochs
-        self.handle = None
-        self.fig = None
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:  # pragma: no cover - IPython is always installed with the lessons
-            return
-        if get_ipython() is None:
-            return
-        self.fig, self.ax = plt.subplots(figsize=(5, 3.2))
-        self._display = display
-        self.handle = display(self.fig, display_id=True)
-
-    def update(self, history: dict) -> None:
-        if self.fig is None:
-            return
-        self.ax.clear()
-        plot_history(history, self.ax)
-        self.ax.set_xlim(0.5, self.num_epochs + 0.5)
-        self.handle.update(self.fig)
-
-    def close(self) -> None:
-        """Stop drawing; the last picture stays in the output, with no duplicate below it."""
-        if self.fig is not None:
-            plt.close(self.fig)
 
 
 def _class_names(class_names, q: int) -> list[str]:
@@ -174,3 +145,45 @@ def plot_per_class_accuracy(acc, class_names=None, ax=None, title: str | None = 
     ax.set_xlabel("accuracy on the test set")
     ax.set_title(title or "accuracy per class", fontsize=10)
     return ax
+
+
+# --------------------------------------------------------------------------- explorers
+
+
+def explorer(compute: Callable[..., Any], draw: Callable[..., None] | None = None,
+             cache: bool = True, **controls) -> widgets.interactive:
+    """An ``interactive`` over ``controls`` that computes (memoised on the values), then draws.
+
+    ``controls`` are ipywidgets (sliders, drop-downs); a slider fires once, on
+    release. ``draw(result, **values)`` draws the figure shown for the
+    current values; ``panel.result`` holds the last result.
+    """
+    for control in controls.values():
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = False
+    cached = functools.lru_cache(maxsize=64)(compute) if cache else compute
+
+    def update(**values):
+        result = cached(**values)
+        if draw is not None:
+            draw(result, **values)
+            plt.show()
+            plt.close("all")  # shown already; without a notebook (tests, Agg) figures would pile up
+        return result
+
+    panel = widgets.interactive(update, **controls)
+    panel.cache = cached if cache else None
+    return panel
+
+
+def set_controls(panel: widgets.interactive, **values) -> Any:
+    """Set controls by name, as a user would, and return the panel's new ``.result``.
+
+    Unknown names are refused with a ValueError listing the explorer's controls.
+    """
+    by_name = {getattr(c, "_kwarg", None): c for c in panel.kwargs_widgets}
+    for name, value in values.items():
+        if name not in by_name:
+            raise ValueError(f"control {name!r} does not exist; this explorer has {sorted(k for k in by_name if k)}")
+        by_name[name].value = value
+    return panel.result

@@ -1,7 +1,13 @@
-"""Device selection, seeding and a short environment report."""
+"""Device, seeding, one CPU thread, argument checks and the exercise verdict.
+
+Everything here is used by every lesson. Inputs are checked where a student or
+user hands them in (data locations, slider values, exercise answers); code
+inside the package trusts its callers.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from contextlib import contextmanager
@@ -9,54 +15,44 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-_DEVICE_KINDS = ("cpu", "cuda", "mps")
+DEVICE_KINDS = ("cpu", "cuda", "mps")
+DEVICE_VAR = "MLP_LESSONS_DEVICE"
+
+
+def _mps_available() -> bool:
+    return hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
 
 
 def device(name: str | None = None) -> torch.device:
-    """Return the device the lessons train on.
+    """The device the lessons train on: CUDA, else Apple's MPS, else the CPU.
 
-    ``name=None`` picks CUDA when a GPU is present, else the CPU. An explicit
-    ``name`` ("cpu", "cuda", "cuda:1", "mps") is honoured, and refused with a
-    ValueError if it is not a device kind or is not available on this machine.
-    The environment variable ``MLP_LESSONS_DEVICE`` overrides the automatic
-    choice (for example ``MLP_LESSONS_DEVICE=cpu`` on a GPU machine).
+    ``$MLP_LESSONS_DEVICE`` (or ``name``) forces one: "cpu", "cuda", "cuda:1",
+    "mps". An unknown or unavailable device is a ValueError naming the allowed ones.
     """
+    name = name if name is not None else (os.environ.get(DEVICE_VAR) or None)
     if name is None:
-        name = os.environ.get("MLP_LESSONS_DEVICE") or None
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if not isinstance(name, str):
-        raise ValueError(f"device name={name!r} must be a string such as 'cpu' or 'cuda'")
-    kind = name.split(":", 1)[0]
-    if kind not in _DEVICE_KINDS:
-        raise ValueError(
-            f"device name={name!r} is not a known device; use one of {', '.join(_DEVICE_KINDS)}"
-            " (optionally with an index, e.g. 'cuda:0')"
-        )
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if _mps_available() else "cpu")
+    kind = name.split(":", 1)[0] if isinstance(name, str) else None
+    if kind not in DEVICE_KINDS:
+        raise ValueError(f"device {name!r} (from ${DEVICE_VAR} or the argument) is not known; "
+                         f"use one of {', '.join(DEVICE_KINDS)}, optionally with an index such as 'cuda:0'")
     try:
         dev = torch.device(name)
-    except RuntimeError as err:  # e.g. 'cuda:x'
-        raise ValueError(f"device name={name!r} is malformed: {err}") from None
-    if kind == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device name={name!r} asked for CUDA, but no CUDA GPU is available here; use 'cpu'")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device name={name!r}: only {torch.cuda.device_count()} CUDA device(s) are present"
-            )
-    if kind == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise ValueError(f"device name={name!r} asked for Apple MPS, which is not available here; use 'cpu'")
+    except RuntimeError as err:
+        raise ValueError(f"device {name!r} is malformed ({err}); use e.g. 'cuda:0'") from None
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": _mps_available()}[kind]
+    if not available or (kind == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count()):
+        raise ValueError(f"device {name!r} is not available on this machine; use 'cpu'"
+                         f" (or unset ${DEVICE_VAR} to pick the best one present)")
     return dev
 
 
 @contextmanager
 def single_thread(dev: torch.device | str | None = None):
-    """Run the block on one CPU thread, then restore torch's thread count.
+    """Run the block on one CPU thread, then restore torch's thread count (a no-op on a GPU).
 
-    Small batches gain little from a second thread, and on a busy machine the
-    threads wait for each other: a run that takes 1 s on one thread can take
-    tens of seconds on two when other programs hold the cores. A no-op when
-    ``dev`` is a GPU.
+    Small models gain nothing from a second thread, and on a busy machine two
+    threads wait for each other: a 1 s run can take tens of seconds.
     """
     if dev is not None and torch.device(dev).type != "cpu":
         yield
@@ -70,28 +66,74 @@ def single_thread(dev: torch.device | str | None = None):
 
 
 def seed_everything(seed: int = 0) -> int:
-    """Seed Python's, NumPy's and PyTorch's (CPU and CUDA) random generators.
-
-    Returns the seed, so a lesson can print what it used. ``seed`` must be an
-    int in [0, 2**32 - 1].
-    """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed={seed!r} must be an integer in [0, 2**32 - 1]")
-    if not 0 <= int(seed) < 2**32:
-        raise ValueError(f"seed={seed!r} is out of range; use an integer in [0, 2**32 - 1]")
-    seed = int(seed)
+    """Seed Python's, NumPy's and PyTorch's (CPU and CUDA) generators; returns the seed."""
+    seed = check_int("seed", seed, 0, 2**32 - 1)
     random.seed(seed)
     np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
+    torch.manual_seed(seed)
     return seed
 
 
-def environment_report() -> dict:
-    """Versions of the main packages, the device, and where Fashion-MNIST was found.
+# --------------------------------------------------------------------------- argument checks
 
-    Returns a dict of plain strings; ``data`` says where the data set is, or
-    why it could not be found (this function never raises for missing data).
+
+def _range_text(low, high) -> str:
+    if low is not None and high is not None:
+        return f" in [{low}, {high}]"
+    return f" >= {low}" if low is not None else (f" <= {high}" if high is not None else "")
+
+
+def check_int(name: str, value, low: int | None = 1, high: int | None = None) -> int:
+    """``value`` if it is an int in [low, high] (either end may be None), else a ValueError naming it."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer))
+    if not ok or (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name}={value!r} must be an integer{_range_text(low, high)}")
+    return int(value)
+
+
+def check_number(name: str, value, low: float | None = None, high: float | None = None,
+                 above: float | None = None) -> float:
+    """``value`` as a float if it is finite and in [low, high] (and > ``above``), else a ValueError."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number)) and math.isfinite(value)
+    if not ok or (low is not None and value < low) or (high is not None and value > high) or (
+            above is not None and value <= above):
+        where = _range_text(low, high) + (f" and > {above}" if above is not None else "")
+        raise ValueError(f"{name}={value!r} must be a finite number{where}")
+    return float(value)
+
+
+def check_choice(name: str, value, choices):
+    """``value`` if it is one of ``choices``, else a ValueError listing them."""
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not known; use one of {', '.join(map(repr, choices))}")
+    return value
+
+
+# --------------------------------------------------------------------------- exercise checks
+
+
+def verdict(passed: bool, success: str, hint: str) -> bool:
+    """Print ``✅ Correct — success`` or ``❌ Not yet — hint``; return ``passed``.
+
+    Every exercise check ends here, so tests can feed it the solution (True)
+    and a wrong answer (False).
     """
+    print(f"✅ Correct — {success}" if passed else f"❌ Not yet — {hint}")
+    return bool(passed)
+
+
+def run_student_code(fn, *args, **kwargs):
+    """Call the student's function; ``(result, None)``, or ``(None, hint)`` if it raised."""
+    try:
+        return fn(*args, **kwargs), None
+    except NotImplementedError:
+        return None, "the function still raises NotImplementedError: replace the stub with your code"
+    except Exception as err:  # a student's bug is reported, not raised
+        return None, f"calling it raised {type(err).__name__}: {err}"
+
+
+def environment_report() -> dict:
+    """Versions of the main packages, the device, and where Fashion-MNIST was found (never raises)."""
     import importlib.metadata as md
     import platform
 

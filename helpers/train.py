@@ -1,9 +1,10 @@
-"""Accuracy, evaluation and the training loop the lessons share.
+"""The MLP builder and the one training loop every lesson shares.
 
 The loop is the note's loop (per-example losses, ``l.mean().backward()``, one
-optimizer step per minibatch), plus what a lesson needs around it: test
-accuracy every epoch, a history dict, a live curve, and a clear stop when the
-loss turns NaN.
+optimizer step per minibatch) with what a lesson needs around it: a budget in
+epochs (the note's printed lines, test accuracy every epoch) or in steps
+(evaluation every N steps on named sets), an optional penalty added to the
+objective, a history dict, and a clear stop when the loss turns NaN.
 """
 
 from __future__ import annotations
@@ -15,21 +16,64 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 
-HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "epoch_time")
+from helpers.runtime import check_choice, check_int, check_number, device as pick_device
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+    "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU, "silu": nn.SiLU,
+}
 
 
 class TrainingDiverged(FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
-def check_positive(name: str, value, integer: bool = False):
-    """Return ``value`` if it is a positive number (an int when ``integer``), else raise ValueError naming it."""
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0 or (
-            not integer and not math.isfinite(value)):
-        what = "a positive integer" if integer else "a positive finite number"
-        raise ValueError(f"{name}={value!r} must be {what}")
-    return value
+def init_normal(module: nn.Module, std: float = 0.01) -> None:
+    """The note's ``init_weights``: Linear weights ~ N(0, std²), biases left at PyTorch's default."""
+    if type(module) == nn.Linear:  # noqa: E721 - the note's exact test
+        nn.init.normal_(module.weight, std=std)
+
+
+def mlp(num_hiddens=256, num_inputs: int = 784, num_outputs: int = 10, activation: str = "relu",
+        dropout=0.0, init_std: float | None = 0.01, flatten: bool = True) -> nn.Sequential:
+    """``[Flatten] → (Linear → φ [→ Dropout(p)]) per hidden layer → Linear``.
+
+    ``num_hiddens``: an int or a tuple of widths (``()`` is the linear model);
+    ``dropout``: one rate for every hidden layer or one per layer (0 leaves the
+    layer out); ``init_std``: the note's N(0, std²) weights, None keeps
+    PyTorch's default. The defaults are the note's 784-256-10 net:
+    (n, 1, 28, 28) or (n, 784) → (n, 10) scores.
+    """
+    sizes = (num_hiddens,) if isinstance(num_hiddens, int) else tuple(num_hiddens)
+    rates = tuple(dropout) if isinstance(dropout, (tuple, list)) else (dropout,) * len(sizes)
+    if len(rates) != len(sizes):
+        raise ValueError(f"dropout={dropout!r} gives {len(rates)} rates for {len(sizes)} hidden layers")
+    act = ACTIVATIONS[check_choice("activation", activation, tuple(ACTIVATIONS))]
+    layers: list[nn.Module] = [nn.Flatten()] if flatten else []
+    width = num_inputs
+    for size, p in zip(sizes, rates):
+        layers += [nn.Linear(width, check_int("num_hiddens", size)), act()]
+        if check_number("dropout", p, 0, 1) > 0:
+            layers.append(nn.Dropout(p))
+        width = size
+    layers.append(nn.Linear(width, num_outputs))
+    net = nn.Sequential(*layers)
+    if init_std is not None:
+        net.apply(lambda m: init_normal(m, init_std))
+    return net
+
+
+def weight_groups(net: nn.Module, weight_decay: float) -> list[dict]:
+    """Optimizer parameter groups: the weight matrices decayed by ``weight_decay``, biases not."""
+    weights = [p for p in net.parameters() if p.dim() > 1]
+    others = [p for p in net.parameters() if p.dim() <= 1]
+    return [{"params": weights, "weight_decay": weight_decay}, {"params": others, "weight_decay": 0.0}]
+
+
+@torch.no_grad()
+def weight_norm(net: nn.Module) -> float:
+    """‖W‖ = sqrt(Σ_l ‖W⁽ˡ⁾‖²) over the weight matrices; biases excluded."""
+    return math.sqrt(sum(float((p ** 2).sum()) for p in net.parameters() if p.dim() > 1))
 
 
 def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
@@ -42,136 +86,179 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     return float((y_hat.type(y.dtype) == y).sum())
 
 
-def _model_device(net: nn.Module) -> torch.device:
-    for p in net.parameters():
-        return p.device
-    return torch.device("cpu")
+def _device_of(net: nn.Module) -> torch.device:
+    return next(net.parameters(), torch.zeros(())).device
+
+
+def _batches(source):
+    """An (X, y) pair of tensors is one batch; anything else is an iterable of batches."""
+    return [source] if isinstance(source, tuple) and len(source) == 2 and torch.is_tensor(source[0]) else source
 
 
 @torch.no_grad()
-def evaluate(net: nn.Module, data_iter: Iterable, loss: Callable | None = None) -> tuple[float, float]:
-    """``(mean loss, accuracy)`` of ``net`` over ``data_iter`` in eval mode.
+def evaluate(net: nn.Module, data_iter, loss: Callable | None = None) -> tuple[float, float]:
+    """``(mean loss, accuracy)`` of ``net`` in eval mode over ``data_iter`` (batches, or one (X, y) pair).
 
-    ``loss`` defaults to cross-entropy. The net's train/eval mode is restored.
+    ``loss`` defaults to per-example cross-entropy; accuracy is NaN unless the
+    outputs are (n, q) scores for q ≥ 2 classes. The net's mode is restored.
     """
     loss = loss if loss is not None else nn.CrossEntropyLoss(reduction="none")
-    dev = _model_device(net)
-    was_training = net.training
+    dev, was_training = _device_of(net), net.training
     net.eval()
-    total_loss = torch.zeros((), device=dev)
-    correct = torch.zeros((), device=dev)
-    n = 0
+    total, correct, n, classify = torch.zeros((), device=dev), torch.zeros((), device=dev), 0, True
     try:
-        for X, y in data_iter:
+        for X, y in _batches(data_iter):
             X, y = X.to(dev), y.to(dev)
             y_hat = net(X)
             l = loss(y_hat, y)
-            total_loss += l.sum() if l.dim() > 0 else l * len(y)
-            correct += (y_hat.argmax(dim=1) == y).sum()
+            total += l.sum() if l.dim() > 0 else l * len(y)
+            classify = classify and y_hat.dim() == 2 and y_hat.shape[1] > 1 and not y.is_floating_point()
+            if classify:
+                correct += (y_hat.argmax(dim=1) == y).sum()
             n += len(y)
     finally:
         net.train(was_training)
     if n == 0:
         raise ValueError("data_iter yielded no examples; cannot evaluate on an empty set")
-    return float(total_loss) / n, float(correct) / n
+    return float(total) / n, float(correct) / n if classify else math.nan
 
 
-def evaluate_accuracy(net: nn.Module, data_iter: Iterable) -> float:
-    """Fraction of correct predictions of ``net`` over ``data_iter``."""
-    return evaluate(net, data_iter)[1]
+HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "epoch_time")
 
 
-def init_normal(module: nn.Module, std: float = 0.01) -> None:
-    """The note's ``init_weights``: Linear weights ~ N(0, std²), biases left at PyTorch's default."""
-    if type(module) == nn.Linear:  # noqa: E721 - the note's exact test
-        nn.init.normal_(module.weight, std=std)
-
-
-def train(net: nn.Module, train_iter: Iterable, test_iter: Iterable | None, num_epochs: int,
+def train(net: nn.Module, train_iter: Iterable, test_iter=None, num_epochs: int | None = None,
           lr: float | None = None, optimizer: torch.optim.Optimizer | None = None,
           loss: Callable | None = None, penalty: Callable[[], torch.Tensor] | None = None,
-          device: torch.device | str | None = None, verbose: bool = True, live_plot: bool = False,
-          on_epoch_end: Callable[[int, nn.Module, dict], None] | None = None) -> dict:
-    """Train ``net`` and return its history.
+          device=None, verbose: bool = True, callback: Callable | None = None,
+          num_steps: int | None = None, eval_every: int | None = None, eval_sets: dict | None = None) -> dict:
+    """Train ``net``; return its history. Give a budget in epochs or in steps.
 
-    - ``optimizer`` defaults to ``torch.optim.SGD(net.parameters(), lr=lr)``.
-    - ``loss`` defaults to ``nn.CrossEntropyLoss(reduction='none')``; the
-      objective of each step is ``loss(...).mean()`` (+ ``penalty()`` when given,
-      e.g. ``lambda: lambd * l2_penalty(W)``). Reported losses are the data loss.
-    - ``device`` defaults to ``helpers.device()``; the net is moved there and
-      every batch follows it.
-    - ``verbose`` prints one line per epoch in the note's format, with test accuracy.
-    - ``live_plot`` redraws loss and accuracy curves in the notebook every epoch.
-    - ``on_epoch_end(epoch, net, history)`` may record extra lists in ``history``.
+    - ``optimizer`` defaults to ``SGD(net.parameters(), lr=lr)``; any optimizer
+      works, L-BFGS included (each step passes a closure).
+    - ``loss`` defaults to ``nn.CrossEntropyLoss(reduction='none')``; each step
+      minimises ``loss(...).mean()`` (+ ``penalty()`` when given, e.g.
+      ``lambda: lambd * l2_penalty(W)``). Reported losses are the data loss.
+    - ``device`` defaults to ``helpers.device()``; the net and every batch go there.
 
-    Returns a dict of per-epoch lists: ``train_loss``, ``train_acc``,
-    ``test_loss``, ``test_acc`` (the test lists stay empty without ``test_iter``)
-    and ``epoch_time`` in seconds. Raises TrainingDiverged naming the epoch and
-    learning rate when the loss becomes NaN or infinite.
+    ``num_epochs``: the note's loop. History lists per epoch: ``train_loss`` and
+    ``train_acc`` (running totals over the epoch, as the note prints them),
+    ``test_loss`` and ``test_acc`` (eval mode; empty without ``test_iter``) and
+    ``epoch_time``; ``verbose`` prints the note's line each epoch.
+
+    ``num_steps``: that many optimizer steps, cycling through ``train_iter``;
+    ``step`` and, for each ``name`` in ``eval_sets`` (name → batches or one
+    (X, y) pair), ``name_loss`` and ``name_acc`` in eval mode, recorded at step
+    0, every ``eval_every`` steps and at the end; ``loss`` holds the data loss
+    of every evaluation of the objective (one per step; L-BFGS takes several).
+
+    ``callback(point, net, history)`` runs after each epoch or record, e.g. to
+    add a list. Raises TrainingDiverged when the loss becomes NaN or infinite.
     """
-    from helpers.runtime import device as pick_device
-
-    check_positive("num_epochs", num_epochs, integer=True)
+    if (num_epochs is None) == (num_steps is None):
+        raise ValueError("give a budget: num_epochs=... (the note's loop) or num_steps=..., not both")
     if optimizer is None:
         if lr is None:
             raise ValueError("lr=None: give a learning rate (e.g. lr=0.1) or an optimizer")
-        check_positive("lr", lr)
-        optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+        optimizer = torch.optim.SGD(net.parameters(), lr=check_number("lr", lr, above=0))
     elif lr is not None:
         raise ValueError("give either lr or optimizer, not both (the optimizer carries its own lr)")
     loss = loss if loss is not None else nn.CrossEntropyLoss(reduction="none")
-    dev = pick_device(device) if not isinstance(device, torch.device) else device
+    dev = device if isinstance(device, torch.device) else pick_device(device)
     net.to(dev)
     lr_text = ", ".join(f"{g['lr']:g}" for g in optimizer.param_groups)
-    history: dict = {key: [] for key in HISTORY_KEYS}
-    plot = None
-    if live_plot:
-        from helpers.plot import LiveCurves
-        plot = LiveCurves(num_epochs)
+    last: dict = {}
+    step_losses = [] if num_steps is not None else None
 
+    def closure():
+        X, y = last["batch"]
+        optimizer.zero_grad()
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        objective = l.mean() if l.dim() > 0 else l
+        if penalty is not None:
+            objective = objective + penalty()
+        objective.backward()
+        last["y_hat"], last["l"] = y_hat, l
+        if step_losses is not None:
+            step_losses.append(float(l.detach().mean()))
+        return objective
+
+    def check(value, where):
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"the training loss became {value} {where} with lr={lr_text}; the weights "
+                                   "have blown up. Lower the learning rate (e.g. divide it by 10) and train again.")
+
+    net.train()
+    if num_steps is not None:
+        return _train_steps(net, train_iter, optimizer, closure, last, step_losses, loss, dev, check,
+                            check_int("num_steps", num_steps), eval_every, eval_sets or {}, callback)
+
+    check_int("num_epochs", num_epochs)
+    history: dict = {key: [] for key in HISTORY_KEYS}
     for epoch in range(1, num_epochs + 1):
         start = time.perf_counter()
         net.train()
-        total_loss = torch.zeros((), device=dev)
-        correct = torch.zeros((), device=dev)
-        n = 0
+        total_loss, correct, n = torch.zeros((), device=dev), torch.zeros((), device=dev), 0
         for X, y in train_iter:
-            X, y = X.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-            y_hat = net(X)
-            l = loss(y_hat, y)
-            objective = l.mean() if l.dim() > 0 else l
-            if penalty is not None:
-                objective = objective + penalty()
-            optimizer.zero_grad()
-            objective.backward()
-            optimizer.step()
+            last["batch"] = (X.to(dev, non_blocking=True), y.to(dev, non_blocking=True))
+            optimizer.step(closure)
             with torch.no_grad():
-                total_loss += l.detach().sum() if l.dim() > 0 else l.detach() * len(y)
-                correct += (y_hat.argmax(dim=1) == y).sum()
+                l, y = last["l"].detach(), last["batch"][1]
+                total_loss += l.sum() if l.dim() > 0 else l * len(y)
+                correct += (last["y_hat"].argmax(dim=1) == y).sum()
             n += len(y)
         if n == 0:
             raise ValueError("train_iter yielded no examples; cannot train on an empty set")
-        train_loss = float(total_loss) / n
-        if not math.isfinite(train_loss):
-            raise TrainingDiverged(
-                f"the training loss became {train_loss} in epoch {epoch} of {num_epochs} with lr={lr_text}; "
-                "the weights have blown up. Lower the learning rate (e.g. divide it by 10) and train again."
-            )
-        history["train_loss"].append(train_loss)
+        check(float(total_loss) / n, f"in epoch {epoch} of {num_epochs}")
+        history["train_loss"].append(float(total_loss) / n)
         history["train_acc"].append(float(correct) / n)
         if test_iter is not None:
             test_loss, test_acc = evaluate(net, test_iter, loss)
             history["test_loss"].append(test_loss)
             history["test_acc"].append(test_acc)
         history["epoch_time"].append(time.perf_counter() - start)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, net, history)
+        if callback is not None:
+            callback(epoch, net, history)
         if verbose:
             print(format_epoch(epoch, num_epochs, history))
-        if plot is not None:
-            plot.update(history)
-    if plot is not None:
-        plot.close()
+    return history
+
+
+def _train_steps(net, train_iter, optimizer, closure, last, step_losses, loss, dev, check, num_steps,
+                 eval_every, eval_sets, callback) -> dict:
+    """The step-budget half of ``train`` (see there)."""
+    eval_every = check_int("eval_every", eval_every) if eval_every is not None else num_steps
+    history: dict = {"step": [], "loss": step_losses}
+    for name in eval_sets:
+        history[f"{name}_loss"], history[f"{name}_acc"] = [], []
+    start = time.perf_counter()
+
+    def record(step):
+        history["step"].append(step)
+        for name, batches in eval_sets.items():
+            value, acc = evaluate(net, batches, loss)
+            history[f"{name}_loss"].append(value)
+            history[f"{name}_acc"].append(acc)
+        if callback is not None:
+            callback(step, net, history)
+
+    record(0)
+    step = 0
+    while step < num_steps:
+        served = False
+        for X, y in _batches(train_iter):
+            served = True
+            last["batch"] = (X.to(dev, non_blocking=True), y.to(dev, non_blocking=True))
+            optimizer.step(closure)
+            step += 1
+            if step % eval_every == 0 or step == num_steps:
+                check(step_losses[-1], f"by step {step} of {num_steps}")
+                record(step)
+            if step == num_steps:
+                break
+        if not served:
+            raise ValueError("train_iter yielded no examples; cannot train on an empty set")
+    history["seconds"] = time.perf_counter() - start
     return history
 
 
