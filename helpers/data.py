@@ -381,7 +381,7 @@ def _subset_cpu(n_train: int, n_val: int, n_test: int, seed: int) -> Subset:
     order = torch.randperm(len(X_train), generator=gen)
     val, train = order[:n_val], order[n_val:n_val + n_train]
     test = torch.randperm(len(X_test), generator=gen)[:n_test]
-    flat = lambda X, idx: X[idx].reshape(len(idx), -1).contiguous()  # noqa: E731
+    flat = lambda X, idx: X[idx].flatten(1).contiguous()  # (0, 784) too when idx is empty  # noqa: E731
     return Subset(flat(X_train, train), y_train[train], flat(X_train, val), y_train[val],
                   flat(X_test, test), y_test[test])
 
