@@ -1,0 +1,186 @@
+"""helpers.lesson03: closed forms equal autograd, the gradient through depth, the explorer, the exercise checks."""
+
+import functools
+import math
+
+import matplotlib
+import pytest
+import torch
+from torch import nn
+
+from helpers import lesson03, plot, train
+
+matplotlib.use("Agg")
+
+NAMES = list(lesson03.DERIVATIVES)
+
+
+def test_the_table_covers_the_core_activations():
+    assert set(NAMES) == set(train.ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_closed_form_derivative_equals_autograd(name):
+    for x in (torch.linspace(-6, 6, 2001, dtype=torch.float64), torch.linspace(-8, 8, 1601)):
+        got = lesson03.DERIVATIVES[name].df(x)
+        assert got.dtype == x.dtype
+        assert float((lesson03.autograd_derivative(train.ACTIVATIONS[name](), x) - got).abs().max()) < 1e-6
+
+
+# the largest φ′, as the lesson states them (GELU's at x = √2, SiLU's near x = 2.4)
+@pytest.mark.parametrize("name, peak", [("sigmoid", 0.25), ("tanh", 1), ("relu", 1), ("leaky_relu", 1), ("elu", 1),
+                                        ("gelu", 1.1289), ("silu", 1.0998)])
+def test_largest_derivative(name, peak):
+    x = torch.linspace(-10, 10, 200001, dtype=torch.float64)
+    assert float(lesson03.DERIVATIVES[name].df(x).max()) == pytest.approx(peak, abs=1e-4)
+
+
+def test_sigmoid_derivative_peaks_at_a_quarter_at_zero():
+    x = torch.linspace(-6, 6, 1201)
+    df = lesson03.DERIVATIVES["sigmoid"].df(x)
+    assert float(df.max()) == pytest.approx(0.25) and float(x[df.argmax()]) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_wrong_closed_form_would_be_caught():
+    """The comparison can fail: sigmoid's f used as its own derivative is far off."""
+    x = torch.linspace(-6, 6, 101, dtype=torch.float64)
+    assert float((lesson03.autograd_derivative(torch.sigmoid, x) - torch.sigmoid(x)).abs().max()) > 0.1
+
+
+def test_autograd_derivative_does_not_touch_its_input():
+    x = torch.linspace(-1, 1, 5)
+    lesson03.autograd_derivative(torch.tanh, x)
+    assert x.grad is None and not x.requires_grad
+
+
+def _reference_norms(activation, depth, width=128, batch_size=256, seed=0):
+    """The experiment written out with the old draw: weights randn · √(2/fan_in) from one generator, biases 0."""
+    g = torch.Generator().manual_seed(seed)
+    layers = []
+    for _ in range(depth):
+        layers += [nn.Linear(width, width), train.ACTIVATIONS[activation]()]
+    net = nn.Sequential(*layers, nn.Linear(width, 10))
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, nn.Linear):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * math.sqrt(2.0 / m.in_features))
+                m.bias.zero_()
+    g = torch.Generator().manual_seed(seed + 1)
+    X, y = torch.randn(batch_size, width, generator=g), torch.randint(0, 10, (batch_size,), generator=g)
+    nn.functional.cross_entropy(net(X), y).backward()
+    return tuple(float(m.weight.grad.norm()) for m in net if isinstance(m, nn.Linear))
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "relu"])
+def test_gradient_norms_are_he_initialisation_with_one_draw_for_every_phi(name):
+    assert lesson03.gradient_norms(name, depth=4, width=32) == _reference_norms(name, 4, 32)
+
+
+def test_sigmoid_gradients_vanish_with_depth_relu_ones_do_not():
+    sigmoid = lesson03.gradient_norms("sigmoid", depth=10)
+    relu = lesson03.gradient_norms("relu", depth=10)
+    assert len(sigmoid) == len(relu) == 11
+    assert sigmoid[0] / sigmoid[-1] < 1e-5
+    assert min(relu) / max(relu) > 0.1
+    assert all(a < b for a, b in zip(sigmoid, sigmoid[1:])), "shrinks layer after layer towards the input"
+
+
+@pytest.mark.parametrize("kwargs, name", [({"activation": "swish"}, "activation"), ({"depth": 0}, "depth"),
+                                          ({"depth": 2.5}, "depth"), ({"width": -3}, "width"),
+                                          ({"batch_size": 0}, "batch_size")])
+def test_gradient_norms_refuse_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        lesson03.gradient_norms(**({"activation": "relu"} | kwargs))
+
+
+def test_figures_draw():
+    import matplotlib.pyplot as plt
+
+    fig = lesson03.improved_activations_figure()
+    assert [ax.get_title() for ax in fig.axes] == ["LeakyReLU", "ELU", "GELU", "SiLU"]
+    plt.close(fig)
+    ax = lesson03.plot_gradient_norms({"sigmoid": [1e-5, 1e-2, 1.0], "relu": [1.0, 1.0, 1.0]}, highlight="relu")
+    assert len(ax.get_lines()) == 2 and ax.get_yscale() == "log"
+    plt.close("all")
+
+
+# --- the explorer
+
+def test_activation_explorer_reports_derivatives_and_depth():
+    panel = lesson03.activation_explorer("sigmoid", (-6.0, 6.0))
+    r = panel.result
+    assert r["max_abs_diff"] < 1e-6
+    assert r["max_derivative"] == pytest.approx(0.25)
+    assert r["gradient_norms"][0] / r["gradient_norms"][-1] < 1e-3
+    relu = plot.set_controls(panel, activation="relu")
+    assert relu["max_derivative"] == 1.0 and relu["gradient_norms"][0] / relu["gradient_norms"][-1] > 0.1
+    assert relu["saturated_fraction"] == pytest.approx(0.5, abs=0.01)  # ReLU′ = 0 on the negative half
+    assert plot.set_controls(panel, activation="sigmoid", x_range=(2.0, 6.0))["max_derivative"] == pytest.approx(
+        0.25 * (1 - math.tanh(1.0) ** 2), rel=1e-6), "σ′(2): the maximum over the range shown, recomputed"
+
+
+def test_a_wider_range_saturates_sigmoid_more_and_tanh_more_than_sigmoid():
+    narrow = lesson03.compute_activation("sigmoid", (-2, 2))
+    wide = lesson03.compute_activation("sigmoid", (-10, 10))
+    assert narrow["saturated_fraction"] == 0 and wide["saturated_fraction"] > 0.4
+    assert lesson03.compute_activation("tanh", (-10, 10))["saturated_fraction"] > wide["saturated_fraction"]
+
+
+def test_explorer_says_an_empty_range_is_empty_without_crashing():
+    panel = lesson03.activation_explorer()
+    result = plot.set_controls(panel, x_range=(2.0, 2.0))
+    assert "empty" in result["message"]
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"activation": "hardtanh"}, "activation"), ({"activation": None}, "activation"), ({"x_range": (1, 0)}, "x_range"),
+    ({"x_range": (3, 3)}, "x_range"), ({"x_range": (-20, 0)}, "x_range"), ({"x_range": (0, float("nan"))}, "x_range"),
+    ({"x_range": "ab"}, "x_range"), ({"x_range": (1,)}, "x_range"), ({"x_range": 5}, "x_range"),
+    ({"limit": 0}, "limit"), ({"limit": float("inf")}, "limit"),
+])
+def test_activation_explorer_refuses_impossible_settings(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        lesson03.activation_explorer(**kwargs)
+
+
+# --- exercise checks: the solution passes, stubs and wrong answers fail, without raising
+
+def sigmoid_derivative(x):
+    s = torch.sigmoid(x)
+    return s * (1 - s)
+
+
+def silu_derivative(x):
+    s = torch.sigmoid(x)
+    return s + x * s * (1 - s)
+
+
+def test_check_sigmoid_derivative(capsys):
+    assert lesson03.check_sigmoid_derivative(sigmoid_derivative) is True
+    assert lesson03.check_sigmoid_derivative(lambda x: None) is False
+    assert "returned None" in capsys.readouterr().out
+    assert lesson03.check_sigmoid_derivative(lambda x: torch.sigmoid(x) * (1 - x)) is False
+    assert "σ′ = σ · (1 − σ)" in capsys.readouterr().out
+    assert lesson03.check_sigmoid_derivative(lambda x: torch.sigmoid(x)) is False
+    assert lesson03.check_sigmoid_derivative(lambda x: sigmoid_derivative(x)[:5]) is False
+    assert lesson03.check_sigmoid_derivative(functools.partial(lambda x, k: x * k, k=0)) is False
+    assert lesson03.check_sigmoid_derivative(lambda x: 1 / 0) is False
+    assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_check_silu_derivative(capsys):
+    assert lesson03.check_silu_derivative(silu_derivative) is True
+    assert lesson03.check_silu_derivative(lambda x: None) is False
+    assert lesson03.check_silu_derivative(sigmoid_derivative) is False
+    assert "product rule" in capsys.readouterr().out
+    assert lesson03.check_silu_derivative(lambda x: torch.sigmoid(x) + x * torch.sigmoid(x)) is False
+
+
+def test_check_vanishing_depth(capsys):
+    assert lesson03.check_vanishing_depth(10) is True
+    assert lesson03.check_vanishing_depth(None) is False
+    assert lesson03.check_vanishing_depth(9) is False
+    assert "more layers" in capsys.readouterr().out
+    assert lesson03.check_vanishing_depth(11) is False
+    assert "fewer layers" in capsys.readouterr().out
+    assert lesson03.check_vanishing_depth(10.0) is False
