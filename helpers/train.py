@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 import torch
 from torch import nn
 
-from helpers.runtime import check_choice, check_int, check_number, device as pick_device
+from helpers.runtime import check_choice, check_int, check_number, device as pick_device, single_thread
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
@@ -270,3 +270,115 @@ def format_epoch(epoch: int, num_epochs: int, history: dict) -> str:
     if history.get("test_acc"):
         line += f", Test Acc: {history['test_acc'][i]:.4f}"
     return line
+
+
+# --- small full-batch fits (lessons 01–02)
+# A few hundred points in raw units (k¥, °C): a fixed first layer standardizes
+# the inputs, and every fit is full batch on the CPU through ``train`` in steps
+# mode: Adam for ``steps`` steps, or one L-BFGS step of up to ``steps`` iterations.
+
+
+class Standardize(nn.Module):
+    """A fixed first layer ``(x − mean) / std`` with the column statistics of ``X``: (m, d) → (m, d)."""
+
+    def __init__(self, X: torch.Tensor):
+        super().__init__()
+        self.register_buffer("mean", X.mean(dim=0))
+        self.register_buffer("std", (X.std(dim=0) if len(X) > 1 else torch.ones(X.shape[1])).clamp_min(1e-8))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return (X - self.mean) / self.std
+
+
+@torch.no_grad()
+def init_at_data_(net: nn.Sequential, X: torch.Tensor, y_mean: float | None = None, seed: int = 0) -> nn.Sequential:
+    """Start every hidden unit where the data is; returns ``net``, changed in place.
+
+    Unit j's boundary z_j = w_j·u + b_j = 0 (u the standardized input) goes
+    through a randomly chosen training point with a random unit direction w_j:
+    PyTorch's default can leave a small ReLU layer with units that are off (or
+    on) for every point, which never bend the fit. ``y_mean`` starts the output
+    bias at the mean target. A net without a hidden layer only gets the bias.
+    """
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    if y_mean is not None:
+        linears[-1].bias.fill_(float(y_mean))
+    if len(linears) < 2:
+        return net
+    g = torch.Generator().manual_seed(seed)
+    first, U = linears[0], net[0](X) if isinstance(net[0], Standardize) else X
+    w = torch.randn(first.out_features, first.in_features, generator=g)
+    w /= w.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    anchors = U[torch.randint(0, len(U), (first.out_features,), generator=g)]
+    first.weight.copy_(w)
+    first.bias.copy_(-(w * anchors).sum(dim=1))
+    return net
+
+
+class Fit(NamedTuple):
+    """A small fit: ``net`` (eval mode) maps raw inputs (m, d) float32 to outputs; ``history`` is
+    ``train``'s (``history["loss"]``: the loss at every evaluation, ``train_loss``: at the start and the end)."""
+
+    net: nn.Sequential
+    history: dict
+
+
+def _fit(X, y, hidden, activation, num_outputs, loss, sigmoid, steps, lr, seed, method) -> Fit:
+    if not (torch.is_tensor(X) and X.dim() == 2 and len(X) > 0 and torch.is_tensor(y) and len(y) == len(X)):
+        raise ValueError(f"X of shape {tuple(getattr(X, 'shape', ()))} and y of shape "
+                         f"{tuple(getattr(y, 'shape', ()))}: give X as (n, d) with n ≥ 1 and y with n rows")
+    check_int("hidden", hidden, 0)
+    check_int("steps", steps)
+    check_number("lr", lr, above=0)
+    check_choice("method", method, ("adam", "lbfgs"))
+    with torch.random.fork_rng(devices=[]):  # the fit's own seed; the global generator is left alone
+        torch.manual_seed(seed)
+        net = nn.Sequential(Standardize(X), *mlp(hidden or (), X.shape[1], num_outputs, activation,
+                                                 init_std=None, flatten=False), *([nn.Sigmoid()] if sigmoid else []))
+    init_at_data_(net, X, float(y.mean()) if y.is_floating_point() and not sigmoid else None, seed)
+    if method == "lbfgs":
+        optimizer = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=steps, history_size=50,
+                                      line_search_fn="strong_wolfe", tolerance_grad=1e-10, tolerance_change=1e-14)
+        steps = 1
+    else:
+        optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    with single_thread("cpu"):
+        history = train(net, (X, y), num_steps=steps, optimizer=optimizer, loss=loss, device=torch.device("cpu"),
+                        eval_sets={"train": (X, y)})
+    return Fit(net.eval(), history)
+
+
+def fit_regression(x: torch.Tensor, y: torch.Tensor, hidden: int, activation: str = "relu",
+                   output: str = "identity", steps: int = 300, lr: float = 0.05, seed: int = 0,
+                   method: str = "adam") -> Fit:
+    """Least-squares fit of ``Standardize → mlp(hidden, activation) [→ Sigmoid]`` to ``(x, y)``.
+
+    ``x``: (n, d) float32 in raw units; ``y``: (n, 1) float32. ``hidden=0`` is the
+    linear model (``output="sigmoid"``: a logistic curve). ``steps`` Adam steps
+    at ``lr``, or up to ``steps`` L-BFGS iterations (``method="lbfgs"``, ``lr``
+    unused). The initial weights depend only on ``seed``.
+    """
+    sigmoid = check_choice("output", output, ("identity", "sigmoid")) == "sigmoid"
+    return _fit(x, y.reshape(len(y), -1).float(), hidden, activation, 1, nn.MSELoss(reduction="none"),
+                sigmoid, steps, lr, seed, method)
+
+
+def fit_classifier(X: torch.Tensor, y: torch.Tensor, hidden: int, activation: str = "relu",
+                   steps: int = 300, lr: float = 0.05, seed: int = 0, method: str = "adam") -> Fit:
+    """Cross-entropy fit of ``Standardize → mlp(hidden, activation)`` to ``X``: (n, d) float32,
+    ``y``: (n,) int64 classes. ``hidden=0`` is softmax regression (straight boundaries); the rest
+    as in ``fit_regression``. Accuracy: ``evaluate(fit.net, (X, y))[1]``."""
+    return _fit(X, y, hidden, activation, max(int(y.max()) + 1, 2) if len(y) else 2,
+                nn.CrossEntropyLoss(reduction="none"), False, steps, lr, seed, method)
+
+
+@torch.no_grad()
+def predict(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``net(x)`` without gradients: (m, d) float32 → (m, outputs) float32."""
+    return net(x)
+
+
+def r_squared(y_hat: torch.Tensor, y: torch.Tensor) -> float:
+    """Coefficient of determination 1 − SS_res / SS_tot: 1 is a perfect fit, 0 is the mean's."""
+    y, y_hat = y.reshape(-1).double(), y_hat.reshape(-1).double()
+    return float(1 - ((y - y_hat) ** 2).sum() / ((y - y.mean()) ** 2).sum())

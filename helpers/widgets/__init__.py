@@ -8,5 +8,4 @@ use ``helpers.train``, ``helpers.plot`` and ``helpers.data``; they never import 
 """
 
 from helpers.widgets.overfitting import degree_explorer, sample_size_explorer, weight_norm_explorer  # noqa: F401
-from helpers.widgets.fits import fit_explorer, wiggle_explorer  # noqa: F401
 from helpers.widgets.regularization import dropout_explorer, weight_decay_explorer  # noqa: F401
