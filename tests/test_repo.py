@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers.figures import FIGURES, FIGURES_DIR, make_all
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -83,8 +82,18 @@ def test_lesson_anatomy(path):
         assert line in setup, f"the first code cell is the standard setup cell: missing {line!r}"
     text = "\n".join(source(c) for c in nb_cells)
     assert "assert " in text, "check-yourself asserts"
-    assert "<details>" in text and "checks." in text, "exercises with checks and a folded solution"
+    assert "<details>" in text and re.search(r"\bcheck_\w+\(", text), "exercises with checks and a folded solution"
     assert "## Summary" in text
+
+
+def figure_tools():
+    """tools/make_figures.py, where every image in figures/ is drawn (build time only)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import make_figures
+    finally:
+        sys.path.pop(0)
+    return make_figures
 
 
 def embedded_figures():
@@ -98,19 +107,32 @@ def embedded_figures():
 
 @pytest.mark.parametrize("name", embedded_figures())
 def test_embedded_figures_exist_and_are_made_by_code(name):
-    assert (FIGURES_DIR / name).is_file(), f"figures/{name} is embedded but missing: run `make figures`"
-    assert name in FIGURES, f"figures/{name} is embedded but no code makes it: register it in helpers/figures.py"
+    tools = figure_tools()
+    assert (tools.FIGURES_DIR / name).is_file(), f"figures/{name} is embedded but missing: run `make figures`"
+    assert name in tools.FIGURES, f"figures/{name} is embedded but no code makes it: register it in tools/make_figures.py"
 
 
 def test_every_registered_figure_is_committed():
-    for name in FIGURES:
-        assert (FIGURES_DIR / name).is_file(), f"figures/{name}: run `make figures` and commit it"
+    tools = figure_tools()
+    for name in tools.FIGURES:
+        assert (tools.FIGURES_DIR / name).is_file(), f"figures/{name}: run `make figures` and commit it"
 
 
 def test_make_figures_regenerates_every_figure(tmp_path):
-    written = make_all(tmp_path)
-    assert sorted(p.name for p in written) == sorted(FIGURES)
+    tools = figure_tools()
+    written = tools.make_all(tmp_path)
+    assert sorted(p.name for p in written) == sorted(tools.FIGURES)
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_embed_figures_instead_of_drawing_them(path):
+    """The build-time figure code runs at `make figures`, never in a lesson: lessons embed the PNGs."""
+    names = [f.__name__ for f in figure_tools().FIGURES.values()]
+    pattern = re.compile(r"\b(make_figures|" + "|".join(names) + r")\b")
+    for i, cell in enumerate(cells(path)):
+        if cell["cell_type"] == "code":
+            assert not pattern.search(source(cell)), f"{path.name} cell {i} draws a figures/ image at run time"
 
 
 def pins(lines):

@@ -1,0 +1,200 @@
+"""Used in lesson 08 (notebooks/08_backprop.ipynb), forward and backward propagation (前向传播与反向传播).
+
+Sections 5 and 8 call ``grad_check_sparse`` (CS231n's check at random entries, with its ``rel_error``); the
+exercises end in ``check_activation_backward`` (1), ``check_bias_backward`` (2), ``check_central_difference``
+(3). What the lesson teaches, ``forward``, ``backward``, makemore's ``cmp``, is written in the notebook.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import torch
+import torch.nn.functional as F
+
+from helpers.runtime import check_choice, check_int, check_number, run_student_code, verdict
+
+
+def rel_error(a, b) -> float:
+    """CS231n's relative error: max over entries of |a − b| / max(1e-8, |a| + |b|); numbers or same-shape tensors."""
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    return float(((a - b).abs() / (a.abs() + b.abs()).clamp(min=1e-8)).max()) if a.numel() else 0.0
+
+
+def _central_difference(f, x: torch.Tensor, index: tuple, h: float) -> float:
+    """(f(x + h·e) − f(x − h·e)) / 2h, e the unit tensor at x[index]; x is changed in place and restored."""
+    old = x[index].item()
+    with torch.no_grad():
+        try:
+            x[index] = old + h
+            f_plus = float(f(x))
+            x[index] = old - h
+            return (f_plus - float(f(x))) / (2 * h)
+        finally:
+            x[index] = old
+
+
+def grad_check_sparse(f, x: torch.Tensor, analytic: torch.Tensor, num_checks: int = 10, h: float = 1e-6,
+                      seed: int = 0, verbose: bool = True) -> list[float]:
+    """Relative errors of ``analytic`` (∂f/∂x, x's shape) against central differences at ``num_checks`` distinct
+    entries drawn with ``seed``; ``verbose`` prints them as CS231n's does. Run it in float64; x is left unchanged."""
+    if analytic.shape != x.shape:
+        raise ValueError(f"analytic has shape {tuple(analytic.shape)} but x has shape {tuple(x.shape)}; "
+                         "a gradient has the shape of what it is the gradient of")
+    num_checks, h = check_int("num_checks", num_checks), check_number("h", h, above=0)
+    positions = torch.randperm(x.numel(), generator=torch.Generator().manual_seed(seed))[:num_checks]
+    errors = []
+    for index in zip(*(i.tolist() for i in torch.unravel_index(positions, x.shape))):
+        numerical, exact = _central_difference(f, x, index, h), float(analytic[index])
+        errors.append(rel_error(numerical, exact))
+        if verbose:
+            print(f"{str(index):12s} numerical: {numerical: .6e}  analytic: {exact: .6e}  "
+                  f"relative error: {errors[-1]:.2e}")
+    return errors
+
+
+# --- exercise checks
+# A small seeded float64 problem, n, d, h, q all different so that a transpose cannot hide. The reference
+# gradients are central differences of J at every entry: no autograd, no formula to share a mistake.
+N, D, H, Q, LAMBD = 7, 6, 5, 3, 0.1
+PHI = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+DERIVATIVE = {"tanh": "φ′(z) = 1 − tanh²(z) = 1 − h²", "sigmoid": "φ′(z) = σ(z)(1 − σ(z)) = h ⊙ (1 − h)"}
+AUTOGRAD_HINT = ("your function asks autograd for the gradient (.backward(), torch.autograd, torch.func): "
+                 "this exercise is the chain rule by hand, the forward pass and then section 3's five steps")
+
+
+def problem(seed: int = 0, biases: bool = False) -> dict:
+    """X (7, 6), y (7,) int64 in 0..2, W1 (5, 6), (b1 (5,),) W2 (3, 5), (b2 (3,),) lambd 0.1: the exercises' order."""
+    g = torch.Generator().manual_seed(seed)
+    X, y = torch.randn(N, D, generator=g, dtype=torch.float64), torch.randint(Q, (N,), generator=g)
+    W1, W2 = (0.7 * torch.randn(*shape, generator=g, dtype=torch.float64) for shape in ((H, D), (Q, H)))
+    if not biases:
+        return {"X": X, "y": y, "W1": W1, "W2": W2, "lambd": LAMBD}
+    b1, b2 = (0.5 * torch.randn(k, generator=g, dtype=torch.float64) for k in (H, Q))
+    return {"X": X, "y": y, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "lambd": LAMBD}
+
+
+def _objective(p: dict, phi, W1, W2, b1=0, b2=0):
+    """J = mean cross-entropy + λ/2 (‖W1‖²_F + ‖W2‖²_F), biases not penalised."""
+    O = phi(p["X"] @ W1.T + b1) @ W2.T + b2
+    return F.cross_entropy(O, p["y"]) + p["lambd"] / 2 * ((W1 ** 2).sum() + (W2 ** 2).sum())
+
+
+def reference(p: dict, phi) -> dict:
+    """∂J/∂ each weight and bias of ``p`` by central differences (h = 1e-5) at every entry; error about 1e-10."""
+    params = {k: p[k].clone() for k in p if k[0] in "Wb"}
+    J = lambda _: _objective(p, phi, **params)  # noqa: E731 - sees the entry being nudged, through params
+    return {k: torch.tensor([_central_difference(J, x, i, 1e-5) for i in itertools.product(*map(range, x.shape))],
+                            dtype=x.dtype).reshape(x.shape) for k, x in params.items()}
+
+
+def _dW1_with(p: dict, phi, dphi):
+    """dW1 when step 4 multiplies by dphi(Z, H): the right chain with a chosen φ′, to name a mistake."""
+    Z = p["X"] @ p["W1"].T
+    dO = (torch.softmax(phi(Z) @ p["W2"].T, dim=1) - F.one_hot(p["y"], Q).to(Z.dtype)) / N
+    return ((dO @ p["W2"]) * dphi(Z, phi(Z))).T @ p["X"] + p["lambd"] * p["W1"]
+
+
+def _close(a, b) -> bool:
+    return a.shape == b.shape and bool(torch.allclose(a.to(b.dtype), b, rtol=1e-6, atol=1e-8))
+
+
+def _shape_hint(label: str, got, want: torch.Tensor) -> str | None:
+    if not torch.is_tensor(got):
+        return f"{label} is {type(got).__name__}, not a tensor"
+    if want.dim() == 1 and got.shape == (N, len(want)):
+        return f"{label} has one row per example, {tuple(got.shape)}: sum the rows over the batch"
+    if got.shape != want.shape:
+        return f"{label} has shape {tuple(got.shape)}, but a gradient has its variable's shape, {tuple(want.shape)}"
+    return None
+
+
+def _by_hand(fn, p: dict, want: dict):
+    """Call ``fn(X, y, *parameters, lambd)`` with autograd off and watched; ({name: tensor}, None) or (None, hint)."""
+    taped, labels = [], [f"d{k}" for k in want]
+    with torch.no_grad(), torch.autograd.graph.saved_tensors_hooks(lambda t: taped.append(1) or t, lambda t: t):
+        result, hint = run_student_code(fn, *(v.clone() if torch.is_tensor(v) else v for v in p.values()))
+    if taped or (hint and any(w in hint for w in ("require grad", "grad_fn", "saved tensor hooks"))):
+        return None, AUTOGRAD_HINT
+    if hint is None and (not isinstance(result, (tuple, list)) or len(result) != len(labels)):
+        hint = (f"the function returned None: return the tuple ({', '.join(labels)})" if result is None else
+                f"return a tuple of {len(labels)} tensors ({', '.join(labels)}), got a {type(result).__name__}")
+    hint = hint or next(filter(None, map(_shape_hint, labels, result, want.values())), None)
+    return (None, hint) if hint else (dict(zip(want, result)), None)
+
+
+def _check(fn, p: dict, phi, rules: dict, mistakes: dict, success: str) -> bool:
+    """Compare ``fn``'s gradients with central differences in the order of ``rules`` (name -> the rule its gradient
+    follows); name the first mistake: one of ``mistakes`` (name -> [(wrong gradient, hint)]) or a penalty slip."""
+    want, lam = reference(p, phi), p["lambd"]
+    got, hint = _by_hand(fn, p, want)
+    for k in rules if hint is None else ():
+        slips = ([(want[k] - lam * p[k], f"d{k} lacks the penalty's part: add λ{k}")] if k[0] == "W" else [
+            (want[k] + lam * p[k], f"d{k} includes λ{k}: the note's s penalises only the weights, so no λ term"),
+            (want[k] / N, f"d{k} is n times too small: dO already carries the 1/n of the mean, so sum its rows")])
+        if not _close(got[k], want[k]):
+            hint = next((text for wrong, text in mistakes.get(k, []) + slips if _close(got[k], wrong)),
+                        f"d{k} is off by up to {float((got[k] - want[k]).abs().max()):.2g}: {rules[k]}")
+            break
+    return verdict(hint is None, success, hint or "")
+
+
+def check_activation_backward(fn, activation: str = "tanh") -> bool:
+    """Exercise 1: ``fn(X, y, W1, W2, lambd) -> (dW1, dW2)`` for the note's network with φ = tanh or sigmoid."""
+    phi, rule = PHI[check_choice("activation", activation, tuple(DERIVATIVE))], DERIVATIVE[activation]
+    p = problem(1)
+    return _check(fn, p, phi, {
+        "W2": f"dW2 = dOᵀ H + λW2 with H = {activation}(Z) and dO = (softmax(O) − onehot(y)) / n",
+        "W1": f"dZ = dH ⊙ φ′(Z) with {rule}, then dW1 = dZᵀ X + λW1"}, {"W1": [
+            (_dW1_with(p, phi, lambda Z, Hh: (Z > 0).to(Z.dtype)), f"dW1 uses ReLU's derivative 1[z > 0]; {rule}"),
+            (_dW1_with(p, phi, lambda Z, Hh: Hh), f"dZ = dH ⊙ φ′(Z) needs the derivative, not φ itself: {rule}")]},
+        f"dW1 and dW2 for φ = {activation} match central differences; only φ′ changed")
+
+
+def check_bias_backward(fn) -> bool:
+    """Exercise 2: ``fn(X, y, W1, b1, W2, b2, lambd) -> (dW1, db1, dW2, db2)``; Z = X W1ᵀ + b1, O = H W2ᵀ + b2."""
+    weights = "include the biases in the forward pass (Z = X W1ᵀ + b1, O = H W2ᵀ + b2); they change Z, H and O"
+    sums = "a bias is added to every row, so its gradient is the sum over rows: db2 = dO.sum(0), db1 = dZ.sum(0)"
+    return _check(fn, problem(2, biases=True), torch.relu, {"W2": weights, "W1": weights, "b2": sums, "b1": sums},
+                  {}, "dW1, db1, dW2 and db2 match central differences: db is the row sum of dO (or dZ)")
+
+
+def check_central_difference(fn) -> bool:
+    """Exercise 3: ``fn(f, W, index, h) -> float``, (f(W + h·e) − f(W − h·e)) / 2h at W[index], W restored: first
+    on f(W) = ΣW³ + W₀₀W₁₂, then on the note's network, where it must tell the right dW1 from one without λW1."""
+    W, index, h = torch.randn(3, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64), (1, 2), 1e-5
+    before, slope, nudged = W.clone(), 3 * W[index].item() ** 2 + W[0, 0].item(), W.clone()
+    nudged[index] += h
+    value, hint = run_student_code(fn, _cubic, W, index, h)
+    if hint is None and not (isinstance(value, (int, float)) or torch.is_tensor(value) and value.numel() == 1):
+        hint = f"return one number, (f(W + h·e) − f(W − h·e)) / (2h); the function returned {type(value).__name__}"
+    elif hint is None and not torch.equal(W, before):
+        hint = "W was changed: put W[index] back to its old value after the two evaluations"
+    elif hint is None and not math.isfinite(value := float(value)):
+        hint = f"the estimate is {value}: evaluate f at W + h·e and W − h·e, both finite"
+    if hint is None and abs(value - slope) > 1e-7 * max(1.0, abs(slope)):
+        known = [((_cubic(nudged) - _cubic(W)).item() / h, "that is a one-sided difference (f(W + h) − f(W)) / h; "
+                  "use (f(W + h·e) − f(W − h·e)) / (2h)"),
+                 (2 * slope, "the estimate is twice the slope: divide by 2h, the distance between W − h·e and W + h·e"),
+                 (slope / 2, "the estimate is half the slope: divide by 2h, not 4h (or h²)")]
+        hint = next((text for v, text in known if abs(value - v) < 1e-6 * abs(slope)),
+                    f"on f(W) = ΣW³ + W₀₀W₁₂ you return {value:.6g} at {index}, the slope is {slope:.6g}: change "
+                    "only the entry W[index], by +h and by −h")
+    p = problem(4)
+    right, W1, errors = _dW1_with(p, torch.relu, lambda Z, Hh: (Z > 0).to(Z.dtype)), p["W1"].clone(), []
+    for entry in [(0, 0), (1, 3), (2, 5), (4, 1)] if hint is None else ():
+        value, hint = run_student_code(fn, lambda W: _objective(p, torch.relu, W, p["W2"]), W1, entry, 1e-6)
+        if hint is not None:
+            break
+        errors.append([rel_error(float(value), g) for g in (right[entry], right[entry] - LAMBD * W1[entry])])
+    good, bad = (max((e[i] for e in errors), default=0.0) for i in (0, 1))
+    if hint is None and good > 1e-6:
+        hint = (f"on the network your estimates differ from the right dW1 by a relative {good:.1e}; with h = 1e-6 "
+                "in float64 it should be below 1e-6")
+    return verdict(hint is None, f"relative errors ≤ {good:.1e} on the right dW1, up to {bad:.1e} on a dW1 that "
+                                 "forgot λW1: your check catches that bug", hint or "")
+
+
+def _cubic(W):
+    return (W ** 3).sum() + W[0, 0] * W[1, 2]  # f(W) = ΣW³ + W₀₀W₁₂, whose gradient is known
