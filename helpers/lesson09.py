@@ -1,0 +1,179 @@
+"""Used in lesson 09 (numerical stability and initialization · 数值稳定性和模型初始化).
+
+- ``deep_net(depth, width, activation, scheme)``: a deep MLP on the core's
+  ``train.mlp``, initialized by ``init_`` (sections 2, 3, 5 and the explorer).
+- ``layer_stats(net, X, y)``: the spread of every hidden layer's output and of
+  every weight matrix's gradient at initialization (sections 2, 3, 5).
+- ``init_race``: the deep net trained on a Fashion-MNIST subset with each
+  initialization, same data and minibatches (section 6).
+- ``stats_explorer``: depth, activation and initialization → the per-layer
+  statistics (section 7).
+- The exercise checks (section 8).
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from helpers import data, plot, train
+from helpers.runtime import check_choice, check_int, run_student_code, single_thread, verdict
+
+SCHEMES = ("default", "normal", "xavier", "he")
+SCHEME_TEXT = {"default": "PyTorch's default", "normal": "N(0, 0.01²) (the note's)",
+               "xavier": "Xavier (Glorot)", "he": "He (Kaiming)"}
+
+
+def init_(net: nn.Module, scheme: str) -> nn.Module:
+    """Initialize every Linear of ``net`` in place: weights by ``scheme``, biases 0 (except "default")."""
+    check_choice("scheme", scheme, SCHEMES)
+    for m in net.modules():
+        if isinstance(m, nn.Linear) and scheme != "default":
+            if scheme == "normal":
+                nn.init.normal_(m.weight, std=0.01)
+            elif scheme == "xavier":
+                nn.init.xavier_normal_(m.weight)
+            else:
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+    return net
+
+
+def deep_net(depth: int, width: int = 128, activation: str = "relu", scheme: str = "he",
+             num_inputs: int = 784, seed: int = 0) -> nn.Sequential:
+    """``depth`` hidden layers of ``width`` units: (n, num_inputs) → (n, 10) scores, seeded."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = train.mlp((width,) * check_int("depth", depth, 1, 100), num_inputs=num_inputs,
+                        activation=activation, init_std=None)
+        return init_(net, scheme)
+
+
+def layer_stats(net: nn.Sequential, X: torch.Tensor, y: torch.Tensor) -> dict:
+    """Statistics of ``net`` on one batch at its current weights, without changing them.
+
+    Returns ``act_std``: the standard deviation of each hidden layer's output
+    (after φ), and ``grad_std``: that of ∂L/∂W for each Linear's weight, input
+    layer first; L is the mean cross-entropy. X: (n, d) float32, y: (n,) int64.
+    """
+    acts, h = [], X
+    for m in net:
+        h = m(h)
+        if isinstance(m, tuple(train.ACTIVATIONS.values())):
+            acts.append(float(h.detach().std()))
+    net.zero_grad()
+    nn.functional.cross_entropy(h, y).backward()
+    grads = [float(m.weight.grad.std()) for m in net if isinstance(m, nn.Linear)]
+    net.zero_grad()
+    return {"act_std": acts, "grad_std": grads}
+
+
+def init_race(schemes=("normal", "xavier", "he"), depth: int = 8, width: int = 128, activation: str = "relu",
+              n_train: int = 5000, n_val: int = 2000, num_steps: int = 400, lr: float = 0.05,
+              batch_size: int = 64, seed: int = 0) -> dict:
+    """Train ``deep_net(depth, width, activation, scheme)`` once per scheme; scheme → history.
+
+    The same Fashion-MNIST subset (``data.subset``), the same minibatch order
+    and plain SGD for each; validation loss and accuracy every 50 steps.
+    """
+    s = data.subset(n_train, n_val=n_val)
+    histories = {}
+    with torch.random.fork_rng(devices=[]), single_thread():
+        for scheme in schemes:
+            net = deep_net(depth, width, activation, scheme, seed=seed)
+            torch.manual_seed(seed + 1)  # the minibatch order, the same for every scheme
+            histories[scheme] = train.train(net, data.TensorBatches(s.X_train, s.y_train, batch_size, True),
+                                            num_steps=num_steps, eval_every=50, lr=lr, device="cpu",
+                                            eval_sets={"val": (s.X_val, s.y_val)})
+    return histories
+
+
+def draw_stats(stats: dict, title: str = "", axes=None):
+    """Two log-scale panels: the spread of each layer's activations and of its weight gradient."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, key, label in zip(axes, ("act_std", "grad_std"), ("std of hidden layer output h", "std of ∂L/∂W")):
+        values = stats[key]
+        ax.semilogy(range(1, len(values) + 1), values, "o-", ms=3)
+        ax.set_xlabel("layer (input side first)")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].figure.suptitle(title, fontsize=10)
+    axes[0].figure.tight_layout()
+    return axes
+
+
+def stats_explorer(X: torch.Tensor, y: torch.Tensor):
+    """Depth, activation and initialization → per-layer statistics at initialization, on the batch (X, y)."""
+    def compute(depth, activation, scheme):
+        with torch.random.fork_rng(devices=[]), single_thread():
+            return layer_stats(deep_net(depth, 128, activation, scheme), X, y)
+
+    def draw(stats, depth, activation, scheme):
+        draw_stats(stats, f"{depth} hidden layers of 128, {activation}, {SCHEME_TEXT[scheme]}")
+
+    return plot.explorer(compute, draw,
+                         depth=widgets.IntSlider(value=10, min=2, max=40, step=2, description="depth"),
+                         activation=widgets.Dropdown(options=["relu", "tanh", "sigmoid"], description="activation"),
+                         scheme=widgets.Dropdown(options=list(SCHEMES), value="he", description="init"))
+
+
+# --- exercise checks
+
+
+def _second_moment_ratio(std_of, activation: str, slope: float = 0.0, depth: int = 30, width: int = 256) -> float:
+    """E[h²] after ``depth`` Linear → φ layers over E[h²] after the first, weights N(0, std_of(width)²)."""
+    g = torch.Generator().manual_seed(0)
+    act = nn.LeakyReLU(slope) if activation == "leaky_relu" else train.ACTIVATIONS[activation]()
+    h = torch.randn(2048, width, generator=g)
+    moments = []
+    for _ in range(depth):
+        W = torch.randn(width, width, generator=g) * std_of(width)
+        h = act(h @ W.T)
+        moments.append(float((h ** 2).mean()))
+    return moments[-1] / moments[0]
+
+
+def check_leaky_he_std(leaky_he_std) -> bool:
+    """Exercise 1: σ(n_in, a) that keeps E[h²] steady through Linear → LeakyReLU(a) layers."""
+    hints = []
+    for a in (0.0, 0.1, 0.5, 1.0):
+        expected = math.sqrt(2.0 / ((1 + a * a) * 256))
+        got, err = run_student_code(leaky_he_std, 256, a)
+        if err:
+            return verdict(False, "", err)
+        if not isinstance(got, (int, float)) or not math.isfinite(got):
+            return verdict(False, "", f"leaky_he_std(256, {a}) returned {got!r}; return a float standard deviation")
+        ratio = _second_moment_ratio(lambda n: leaky_he_std(n, a), "leaky_relu", a)
+        if not 0.5 < ratio < 2:
+            hints.append(f"with a={a} your σ={got:.4g} makes E[h²] change {ratio:.3g}× over 30 layers "
+                         f"(one layer keeps a fraction (1 + a²)/2 of the variance n_in·σ² gives it)")
+        elif abs(got - expected) > 0.02 * expected:
+            hints.append(f"with a={a}, σ={got:.4g} nearly keeps the variance but is not the exact value")
+    return verdict(not hints, "σ = √(2 / ((1 + a²)·n_in)) keeps the signal's size through 30 LeakyReLU layers, "
+                              "for every slope a (a = 0 is He, a = 1 is a linear layer's 1/√n_in)", "; ".join(hints))
+
+
+def check_backward_std(backward_std) -> bool:
+    """Exercise 2: σ(n_out) that keeps the gradient's size through a ReLU layer's backward pass."""
+    got, err = run_student_code(backward_std, 512)
+    if err:
+        return verdict(False, "", err)
+    if not isinstance(got, (int, float)) or not math.isfinite(got) or got <= 0:
+        return verdict(False, "", f"backward_std(512) returned {got!r}; return a positive float")
+    g = torch.Generator().manual_seed(1)
+    grad = torch.randn(4096, 512, generator=g)
+    start = float((grad ** 2).mean())
+    for _ in range(20):
+        W = torch.randn(512, 512, generator=g) * got
+        mask = torch.rand(4096, 512, generator=g) < 0.5  # φ'(z) of ReLU: on for half the units
+        grad = (grad * mask) @ W
+    ratio = float((grad ** 2).mean()) / start
+    return verdict(0.5 < ratio < 2 and abs(got - math.sqrt(2 / 512)) < 0.02 * math.sqrt(2 / 512),
+                   f"σ = √(2/n_out) = {got:.4f}: after 20 layers backwards the gradient's second moment changed "
+                   f"{ratio:.3g}×", f"σ = {got:.4g} makes the gradient's second moment change {ratio:.3g}× over "
+                   "20 layers; each layer multiplies it by n_out·σ² times the fraction of ReLUs that are on")
