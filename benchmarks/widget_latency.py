@@ -26,8 +26,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from helpers.widgets import dropout_explorer, weight_decay_explorer  # noqa: E402
-from helpers.widgets.base import set_controls  # noqa: E402
+from helpers.lesson06 import weight_decay_explorer  # noqa: E402
+from helpers.lesson07 import dropout_explorer  # noqa: E402
+from helpers.plot import set_controls  # noqa: E402
 
 EXPLORERS = [
     ("weight_decay_explorer", weight_decay_explorer, "lambd", [1e-4, 1e-3, 1e-2, 1e-1]),
@@ -64,10 +65,9 @@ def measure(name, factory, control, values, repeat):
     for value in values:
         best = None
         for _ in range(repeat):
-            if best is not None:  # forget this setting so the next try computes again
-                key = tuple(sorted({control: value}.items()))
-                panel.cache.store.pop(key, None)
+            if best is not None:  # forget the settings computed so the next try computes again
                 set_controls(panel, **{control: start})
+                panel.cache.cache_clear()
             _, wall, cpu = timed(lambda: set_controls(panel, **{control: value}))
             best = (wall, cpu) if best is None or wall < best[0] else best
             plt.close("all")

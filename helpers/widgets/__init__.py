@@ -6,6 +6,3 @@ that run computed (a history dict for the training explorers), so tests can
 set a control's value and check the result without a browser. This package may
 use ``helpers.train``, ``helpers.plot`` and ``helpers.data``; they never import it.
 """
-
-from helpers.widgets.overfitting import degree_explorer, sample_size_explorer, weight_norm_explorer  # noqa: F401
-from helpers.widgets.regularization import dropout_explorer, weight_decay_explorer  # noqa: F401
