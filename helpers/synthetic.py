@@ -6,8 +6,6 @@ repeat exactly.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 
 from helpers.train import check_positive
@@ -149,88 +147,3 @@ def wiggly_curve(n: int = 120, seed: int = 0, noise: float = 0.05,
     x = lo + (hi - lo) * torch.rand(n, 1, generator=g)
     y = wiggly_function(x) + noise * torch.randn(n, 1, generator=g)
     return x, y
-
-
-
-# --------------------------------------------------------------------------- lesson 05: d2l's cubic polynomial
-# d2l's polynomial-regression data (section 4.4 of the Chinese edition):
-# y = 5 + 1.2x − 3.4x²/2! + 5.6x³/3! + ε, ε ~ N(0, 0.1²), x ~ N(0, 1), offered to a
-# model as the features x^i / i! for i = 0 … max_degree (the i! keeps them small).
-
-CUBIC_WEIGHTS = (5.0, 1.2, -3.4, 5.6)
-
-
-class CubicData(NamedTuple):
-    """d2l's cubic data split into training and validation sets.
-
-    - ``x_train``: (n_train,) float32 inputs; ``x_val``: (n_val,) float32;
-    - ``X_train``: (n_train, max_degree + 1) float32 polynomial features, column i = x^i / i!;
-      ``X_val``: (n_val, max_degree + 1) likewise;
-    - ``y_train``: (n_train,) float32 labels; ``y_val``: (n_val,) float32;
-    - ``true_w``: (max_degree + 1,) float32, (5, 1.2, -3.4, 5.6, 0, …, 0): the weights that
-      generated the labels, so ``y = X @ true_w + ε``.
-    """
-
-    x_train: torch.Tensor
-    X_train: torch.Tensor
-    y_train: torch.Tensor
-    x_val: torch.Tensor
-    X_val: torch.Tensor
-    y_val: torch.Tensor
-    true_w: torch.Tensor
-
-    @property
-    def max_degree(self) -> int:
-        return self.X_train.shape[1] - 1
-
-
-def _check_degree(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name}={value!r} must be an integer >= 0")
-    return value
-
-
-def poly_features(x: torch.Tensor, max_degree: int) -> torch.Tensor:
-    """d2l's polynomial features: (n,) → (n, max_degree + 1), column i = x^i / i!.
-
-    Built one column from the last (x^i/i! = x^(i-1)/(i-1)! · x / i), so no
-    factorial is ever formed; same dtype as ``x``. ``max_degree`` must be an int ≥ 0.
-    """
-    _check_degree("max_degree", max_degree)
-    if not isinstance(x, torch.Tensor) or x.dim() != 1:
-        raise ValueError(f"x must be a 1-D tensor of shape (n,), got {getattr(x, 'shape', type(x).__name__)}")
-    columns = [torch.ones_like(x)]
-    for i in range(1, max_degree + 1):
-        columns.append(columns[-1] * x / i)
-    return torch.stack(columns, dim=1)
-
-
-def cubic(x: torch.Tensor) -> torch.Tensor:
-    """The noise-free cubic 5 + 1.2x − 3.4x²/2! + 5.6x³/3!; same shape and dtype as ``x``."""
-    w0, w1, w2, w3 = CUBIC_WEIGHTS
-    return w0 + w1 * x + w2 * x**2 / 2 + w3 * x**3 / 6
-
-
-def cubic_data(n_train: int = 20, n_val: int = 100, max_degree: int = 20, noise: float = 0.1,
-               seed: int = 0) -> CubicData:
-    """d2l's cubic data: ``n_train`` training and ``n_val`` validation examples (float32).
-
-    x ~ N(0, 1); y = 5 + 1.2x − 3.4x²/2! + 5.6x³/3! + ε with ε ~ N(0, ``noise``²)
-    (d2l: noise = 0.1, 100 + 100 examples, max_degree = 20). Features go up to
-    ``max_degree`` (≥ 3, so the true cubic is one of the models). The split is
-    drawn from one seeded generator: the same ``seed`` gives the same data.
-    """
-    check_positive("n_train", n_train, integer=True)
-    check_positive("n_val", n_val, integer=True)
-    _check_degree("max_degree", max_degree)
-    if max_degree < 3:
-        raise ValueError(f"max_degree={max_degree!r} must be at least 3 (the true model is a cubic)")
-    noise = _check_nonnegative("noise", noise)
-    g = _generator(seed)
-    n = n_train + n_val
-    x = torch.randn(n, generator=g)
-    true_w = torch.zeros(max_degree + 1)
-    true_w[:4] = torch.tensor(CUBIC_WEIGHTS)
-    X = poly_features(x, max_degree)
-    y = cubic(x) + noise * torch.randn(n, generator=g)
-    return CubicData(x[:n_train], X[:n_train], y[:n_train], x[n_train:], X[n_train:], y[n_train:], true_w)
