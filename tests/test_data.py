@@ -268,3 +268,67 @@ def test_cli_prepare_reports(capsys):
     assert data._main(["helpers.data", "prepare"]) == 0
     assert "torchvision's layout is ready" in capsys.readouterr().out
     assert data._main(["helpers.data"]) == 2
+
+
+def test_resizer_leaves_28_alone_and_resizes_pairs():
+    X = torch.rand(3, 1, 28, 28)
+    assert data.resizer(28)(X) is X
+    out = data.resizer((14, 7))(X)
+    assert out.shape == (3, 1, 14, 7) and 0 <= float(out.min()) and float(out.max()) <= 1
+
+
+# --------------------------------------------------------------------------- seeded subsets
+
+
+def test_subset_shapes_and_dtypes():
+    s = data.subset(30, n_val=20, n_test=10, seed=0)
+    assert s.X_train.shape == (30, 784) and s.X_val.shape == (20, 784) and s.X_test.shape == (10, 784)
+    assert s.X_train.dtype == torch.float32 and s.y_train.dtype == torch.int64
+    assert 0 <= float(s.X_train.min()) and float(s.X_train.max()) <= 1
+    empty = data.subset(5)
+    assert empty.X_val.shape == (0, 784) and empty.y_test.shape == (0,)
+
+
+def test_subset_val_and_train_are_disjoint_and_nested():
+    small = data.subset(200, n_val=100, seed=0)
+    large = data.subset(400, n_val=100, seed=0)
+    rows = lambda X: {tuple(r) for r in (X * 255).round().to(torch.uint8).tolist()}  # noqa: E731
+    assert not rows(small.X_val) & rows(large.X_train)  # no validation image is trained on
+    assert torch.equal(large.X_train[:200], small.X_train) and torch.equal(large.y_train[:200], small.y_train)
+    assert torch.equal(large.X_val, small.X_val)
+
+
+def test_subset_same_seed_same_draws_other_seed_other_draws():
+    a, b = data.subset(50, n_val=10, n_test=10, seed=4), data.subset(50, n_val=10, n_test=10, seed=4)
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    c = data.subset(50, n_val=10, n_test=10, seed=5)
+    assert not torch.equal(a.y_train, c.y_train) and not torch.equal(a.y_test, c.y_test)
+
+
+def test_subset_pins_the_lessons_draws():
+    # The draws of the old generalization.fashion_split (val, then train) and
+    # regularization.fashion_subset (train, then test): lessons 05-07 print numbers from them.
+    s = data.subset(20, n_val=10, seed=0)
+    assert s.y_val.tolist() == [6, 7, 9, 4, 9, 3, 4, 9, 7, 9]
+    assert s.y_train[:10].tolist() == [4, 6, 8, 9, 6, 6, 8, 8, 3, 1]
+    assert float(s.X_train.sum()) == pytest.approx(4937.835, abs=1e-2)
+    assert data.subset(20, n_test=15, seed=3).y_test[:10].tolist() == [5, 4, 4, 8, 5, 9, 8, 1, 0, 2]
+
+
+def test_subset_on_a_device_and_read_only_cache():
+    s = data.subset(10, n_test=5, seed=0, device="cpu")
+    assert s.X_train.device.type == "cpu"
+    assert data.subset(10, n_test=5, seed=0).y_test.tolist() == s.y_test.tolist()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_train=0), r"n_train=0 must be an integer in \[1, 60000\]"),
+    (dict(n_train=59001, n_val=1000), r"n_train=59001 must be an integer in \[1, 59000\]"),
+    (dict(n_train=10, n_val=-1), r"n_val=-1 must be an integer in \[0, 59999\]"),
+    (dict(n_train=10, n_test=10001), r"n_test=10001 must be an integer in \[0, 10000\]"),
+    (dict(n_train=2.5), r"n_train=2.5 must be an integer"),
+    (dict(n_train=10, seed=-1), r"seed=-1 must be an integer >= 0"),
+])
+def test_subset_refuses_bad_sizes(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        data.subset(**kwargs)

@@ -1,4 +1,4 @@
-"""helpers.plot: image grids, history curves, live curves outside a notebook."""
+"""helpers.plot: image grids, history curves and the explorer pattern."""
 
 import matplotlib
 
@@ -33,8 +33,30 @@ def test_plot_history_draws_each_curve():
     plt.close("all")
 
 
-def test_live_curves_are_silent_outside_ipython():
-    live = plot.LiveCurves(3)
-    live.update({"train_loss": [1.0]})
-    live.close()
-    assert live.fig is None
+def test_explorer_computes_once_per_setting_draws_and_refuses_unknown_controls(capsys):
+    import ipywidgets as widgets
+
+    calls, drawn = [], []
+
+    def compute(n, name):
+        calls.append((n, name))
+        return n * 2
+
+    def draw(result, n, name):
+        drawn.append(result)
+        plt.plot([0, n])
+
+    panel = plot.explorer(compute, draw, n=widgets.IntSlider(1, 0, 5, continuous_update=True),
+                          name=widgets.Dropdown(options=["a", "b"], value="a"))
+    assert all(not getattr(c, "continuous_update", False) for c in panel.kwargs_widgets)  # fires on release
+    assert plot.set_controls(panel, n=3) == 6
+    assert plot.set_controls(panel, n=1) == 2 and plot.set_controls(panel, n=3) == 6  # back: from the cache
+    assert panel.cache.cache_info().misses == 2 and calls == [(1, "a"), (3, "a")]
+    assert plot.set_controls(panel, name="b") == 6 and panel.cache.cache_info().misses == 3
+    assert drawn[-1] == 6 and not plt.get_fignums()  # each figure shown, then closed
+    with pytest.raises(ValueError, match=r"control 'm' does not exist; this explorer has \['n', 'name'\]"):
+        plot.set_controls(panel, m=1)
+    uncached = plot.explorer(compute, None, cache=False, n=widgets.IntSlider(1, 0, 5), name=widgets.fixed("a"))
+    plot.set_controls(uncached, n=2)
+    plot.set_controls(uncached, n=1)
+    assert uncached.cache is None and calls[-2:] == [(2, "a"), (1, "a")]
