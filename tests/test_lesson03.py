@@ -143,11 +143,11 @@ def test_activation_explorer_refuses_impossible_settings(kwargs, name):
         lesson03.activation_explorer(**kwargs)
 
 
-# --- exercise checks: the solution passes, stubs and wrong answers fail, without raising
+# --- exercise checks: the solution passes, stubs, shortcuts and wrong answers fail, without raising
 
-def sigmoid_derivative(x):
+def sigmoid_second_derivative(x):
     s = torch.sigmoid(x)
-    return s * (1 - s)
+    return s * (1 - s) * (1 - 2 * s)
 
 
 def silu_derivative(x):
@@ -155,32 +155,63 @@ def silu_derivative(x):
     return s + x * s * (1 - s)
 
 
-def test_check_sigmoid_derivative(capsys):
-    assert lesson03.check_sigmoid_derivative(sigmoid_derivative) is True
-    assert lesson03.check_sigmoid_derivative(lambda x: None) is False
+def by_autograd(f, order=1):
+    """A shortcut the checks refuse: the derivative taken by autograd instead of written out."""
+    def derivative(x):
+        x = x.clone().requires_grad_(True)
+        g = f(x)
+        for _ in range(order):
+            (g,) = torch.autograd.grad(g.sum(), x, create_graph=True)
+        return g.detach()
+    return derivative
+
+
+def test_check_sigmoid_second_derivative(capsys):
+    assert lesson03.check_sigmoid_second_derivative(sigmoid_second_derivative) is True
+    assert "σ″ matches" in capsys.readouterr().out
+    assert lesson03.check_sigmoid_second_derivative(lambda x: None) is False
     assert "returned None" in capsys.readouterr().out
-    assert lesson03.check_sigmoid_derivative(lambda x: torch.sigmoid(x) * (1 - x)) is False
-    assert "σ′ = σ · (1 − σ)" in capsys.readouterr().out
-    assert lesson03.check_sigmoid_derivative(lambda x: torch.sigmoid(x)) is False
-    assert lesson03.check_sigmoid_derivative(lambda x: sigmoid_derivative(x)[:5]) is False
-    assert lesson03.check_sigmoid_derivative(functools.partial(lambda x, k: x * k, k=0)) is False
-    assert lesson03.check_sigmoid_derivative(lambda x: 1 / 0) is False
+    assert lesson03.check_sigmoid_second_derivative(lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))) is False
+    assert "product rule" in capsys.readouterr().out, "σ′ itself is not σ″"
+    assert lesson03.check_sigmoid_second_derivative(lambda x: -sigmoid_second_derivative(x)) is False
+    assert lesson03.check_sigmoid_second_derivative(lambda x: sigmoid_second_derivative(x)[:5]) is False
+    assert lesson03.check_sigmoid_second_derivative(functools.partial(lambda x, k: x * k, k=0)) is False
+    assert lesson03.check_sigmoid_second_derivative(lambda x: 1 / 0) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
+    assert lesson03.check_sigmoid_second_derivative(by_autograd(torch.sigmoid, order=2)) is False
+    assert "autograd" in capsys.readouterr().out
 
 
 def test_check_silu_derivative(capsys):
     assert lesson03.check_silu_derivative(silu_derivative) is True
     assert lesson03.check_silu_derivative(lambda x: None) is False
-    assert lesson03.check_silu_derivative(sigmoid_derivative) is False
+    assert lesson03.check_silu_derivative(lesson03.DERIVATIVES["sigmoid"].df) is False
     assert "product rule" in capsys.readouterr().out
     assert lesson03.check_silu_derivative(lambda x: torch.sigmoid(x) + x * torch.sigmoid(x)) is False
+    assert lesson03.check_silu_derivative(by_autograd(nn.functional.silu)) is False
+    assert "autograd" in capsys.readouterr().out
 
 
-def test_check_vanishing_depth(capsys):
-    assert lesson03.check_vanishing_depth(10) is True
-    assert lesson03.check_vanishing_depth(None) is False
-    assert lesson03.check_vanishing_depth(9) is False
+def test_check_sigmoid_depth(capsys):
+    assert lesson03.check_sigmoid_depth(12) is True
+    assert "measured" in capsys.readouterr().out
+    assert lesson03.check_sigmoid_depth(10) is False
+    assert "the bound (1/4)^L reaches 1e-6 at 10" in capsys.readouterr().out
+    assert lesson03.check_sigmoid_depth(11) is False
     assert "more layers" in capsys.readouterr().out
-    assert lesson03.check_vanishing_depth(11) is False
+    assert lesson03.check_sigmoid_depth(13) is False
     assert "fewer layers" in capsys.readouterr().out
-    assert lesson03.check_vanishing_depth(10.0) is False
+    for bad in (None, 12.0, True, 1, -3, "12"):
+        assert lesson03.check_sigmoid_depth(bad) is False
+    assert "whole number" in capsys.readouterr().out
+
+
+def test_silu_derivative_facts_in_exercise_2s_solution():
+    """SiLU′ is 0 only at x ≈ −1.28 (SiLU's minimum ≈ −0.28), down to about −0.1 left of it, and peaks near 1.1."""
+    x = torch.linspace(-8, 8, 160001, dtype=torch.float64)
+    df = lesson03.DERIVATIVES["silu"].df(x)
+    sign_changes = x[1:][(df[1:] > 0) != (df[:-1] > 0)]
+    assert len(sign_changes) == 1 and float(sign_changes[0]) == pytest.approx(-1.28, abs=0.005)
+    assert float(nn.functional.silu(sign_changes)) == pytest.approx(-0.28, abs=0.005)
+    assert float(df.min()) == pytest.approx(-0.1, abs=0.005)
+    assert float(x[df.argmax()]) == pytest.approx(2.4, abs=0.01) and float(df.max()) == pytest.approx(1.1, abs=0.01)
