@@ -11,7 +11,16 @@ DATA_STAMP := data/FashionMNIST/raw/.prepared
 # Its declared exact pins target Python <= 3.10; requirements.txt pins what it really imports.
 D2L_VERSION := 0.17.6
 
+# make lab: JupyterLab on this machine only (LAB_IP=0.0.0.0 to reach it from outside a container),
+# port 8888 or the next free one. JupyterLab refuses to run as root without --allow-root, and root is
+# normal in containers, cloud machines and CI. Without a display (ssh, a container, CI) it opens no
+# browser and prints the URL with its token; on a desktop (X11, Wayland or macOS) it opens one.
 LAB_PORT ?= 8888
+LAB_IP   ?= 127.0.0.1
+LAB_ARGS ?=
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_DESKTOP := $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s)))
+LAB_BROWSER := $(if $(LAB_DESKTOP),,--no-browser)
 
 .PHONY: setup lab test test-unit test-notebooks test-browser figures nav clean-notebooks bench clean help
 
@@ -47,10 +56,11 @@ $(DATA_STAMP): $(STAMP) helpers/data.py
 	touch $(DATA_STAMP)
 
 # The server's root is the repository (so lessons can embed ../figures/*.png);
-# the browser opens on notebooks/00_start_here.ipynb.
+# the browser opens on notebooks/00_start_here.ipynb. tests/test_environment.py starts the
+# server with this very recipe (`make -o setup lab`) and fetches /lab.
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --port=$(LAB_PORT) \
-	  --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --ip=$(LAB_IP) --port=$(LAB_PORT) $(LAB_AS_ROOT) $(LAB_BROWSER) \
+	  --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 # One pytest run: unit tests of helpers, the real-browser tests, and every
 # notebook top to bottom in a fresh kernel (nbval, lax: cells opt in to output checks).
