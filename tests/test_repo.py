@@ -1,5 +1,5 @@
 """The repository's own promises: clean notebooks, generated navigation, figures made by code,
-one environment described twice in agreement, and the lesson anatomy."""
+and the lesson anatomy. The environment's promises (pins, d2l, `make lab`) are in test_environment.py."""
 
 import json
 import re
@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,44 +132,3 @@ def test_notebooks_embed_figures_instead_of_drawing_them(path):
     for i, cell in enumerate(cells(path)):
         if cell["cell_type"] == "code":
             assert not pattern.search(source(cell)), f"{path.name} cell {i} draws a figures/ image at run time"
-
-
-def pins(lines):
-    found = {}
-    for line in lines:
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, _, version = line.partition("==")
-            assert version, f"{line!r} is not pinned with =="
-            found[name.lower()] = version
-    return found
-
-
-def test_environment_yml_agrees_with_requirements():
-    req = pins((ROOT / "requirements.txt").read_text().splitlines())
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert pins(pip_section) == req
-    assert "python=3.11" in env["dependencies"]
-    raw = (ROOT / "environment.yml").read_text()
-    for name in req:
-        line = next(l for l in raw.splitlines() if f"- {name}==" in l.lower())
-        assert "#" in line, f"environment.yml: {name} needs a comment saying why"
-
-
-def test_torch_and_pinned_numpy_interoperate():
-    """d2l pins numpy 1.23.5; torch 2.14 must still exchange arrays with it."""
-    import numpy as np
-    import torch
-
-    a = np.arange(12, dtype=np.float32).reshape(3, 4)
-    t = torch.from_numpy(a)
-    assert t.sum().item() == 66 and np.array_equal(t.mul(2).numpy(), a * 2)
-    assert np.__version__ == pins((ROOT / "requirements.txt").read_text().splitlines())["numpy"]
-
-
-def test_d2l_functions_the_lessons_call_work():
-    from d2l import torch as d2l
-
-    assert d2l.get_fashion_mnist_labels([0, 9]) == ["t-shirt", "ankle boot"]
-    assert callable(d2l.load_data_fashion_mnist) and callable(d2l.show_images)
