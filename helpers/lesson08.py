@@ -1,9 +1,8 @@
 """Used in lesson 08 (notebooks/08_backprop.ipynb), forward and backward propagation (前向传播与反向传播).
 
 Sections 5 and 8 call ``grad_check_sparse`` (CS231n's check at random entries, with its ``rel_error``); the
-exercises end in ``check_activation_backward`` (1), ``check_bias_backward`` (2), ``check_central_difference``
-(3). What the lesson teaches, ``forward``, ``backward``, makemore's ``cmp``, is written in the notebook.
-"""
+exercises end in ``check_activation_backward`` (1), ``check_bias_backward`` (2), ``check_central_difference`` (3).
+What the lesson teaches, ``forward``, ``backward``, makemore's ``cmp``, is written in the notebook."""
 
 from __future__ import annotations
 
@@ -60,8 +59,8 @@ def grad_check_sparse(f, x: torch.Tensor, analytic: torch.Tensor, num_checks: in
 N, D, H, Q, LAMBD = 7, 6, 5, 3, 0.1
 PHI = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 DERIVATIVE = {"tanh": "φ′(z) = 1 − tanh²(z) = 1 − h²", "sigmoid": "φ′(z) = σ(z)(1 − σ(z)) = h ⊙ (1 − h)"}
-AUTOGRAD_HINT = ("your function asks autograd for the gradient (.backward(), torch.autograd, torch.func): "
-                 "this exercise is the chain rule by hand, the forward pass and then section 3's five steps")
+AUTOGRAD_HINT = ("your function asks autograd (.backward(), torch.autograd, torch.func) for the gradient: "
+                 "this exercise is to work it out by hand, with the chain rule or by central differences")
 
 
 def problem(seed: int = 0, biases: bool = False) -> dict:
@@ -107,16 +106,22 @@ def _shape_hint(label: str, got, want: torch.Tensor) -> str | None:
         return f"{label} has one row per example, {tuple(got.shape)}: sum the rows over the batch"
     if got.shape != want.shape:
         return f"{label} has shape {tuple(got.shape)}, but a gradient has its variable's shape, {tuple(want.shape)}"
-    return None
+
+
+def _watched(fn, *args):
+    """Run the student's function with autograd off, and watched for any graph it builds; (result, hint)."""
+    taped = []
+    with torch.no_grad(), torch.autograd.graph.saved_tensors_hooks(lambda t: taped.append(1) or t, lambda t: t):
+        result, hint = run_student_code(fn, *args)
+    if taped or (hint and any(w in hint for w in ("require grad", "grad_fn", "saved tensor hooks"))):
+        return None, AUTOGRAD_HINT
+    return result, hint
 
 
 def _by_hand(fn, p: dict, want: dict):
-    """Call ``fn(X, y, *parameters, lambd)`` with autograd off and watched; ({name: tensor}, None) or (None, hint)."""
-    taped, labels = [], [f"d{k}" for k in want]
-    with torch.no_grad(), torch.autograd.graph.saved_tensors_hooks(lambda t: taped.append(1) or t, lambda t: t):
-        result, hint = run_student_code(fn, *(v.clone() if torch.is_tensor(v) else v for v in p.values()))
-    if taped or (hint and any(w in hint for w in ("require grad", "grad_fn", "saved tensor hooks"))):
-        return None, AUTOGRAD_HINT
+    """Call ``fn(X, y, *parameters, lambd)``, watched; ({name: tensor}, None) or (None, hint)."""
+    labels = [f"d{k}" for k in want]
+    result, hint = _watched(fn, *(v.clone() if torch.is_tensor(v) else v for v in p.values()))
     if hint is None and (not isinstance(result, (tuple, list)) or len(result) != len(labels)):
         hint = (f"the function returned None: return the tuple ({', '.join(labels)})" if result is None else
                 f"return a tuple of {len(labels)} tensors ({', '.join(labels)}), got a {type(result).__name__}")
@@ -125,8 +130,7 @@ def _by_hand(fn, p: dict, want: dict):
 
 
 def _check(fn, p: dict, phi, rules: dict, mistakes: dict, success: str) -> bool:
-    """Compare ``fn``'s gradients with central differences in the order of ``rules`` (name -> the rule its gradient
-    follows); name the first mistake: one of ``mistakes`` (name -> [(wrong gradient, hint)]) or a penalty slip."""
+    """Compare with central differences in the order of ``rules`` (name -> rule); name the first mistake found."""
     want, lam = reference(p, phi), p["lambd"]
     got, hint = _by_hand(fn, p, want)
     for k in rules if hint is None else ():
@@ -163,10 +167,11 @@ def check_bias_backward(fn) -> bool:
 def check_central_difference(fn) -> bool:
     """Exercise 3: ``fn(f, W, index, h) -> float``, (f(W + h·e) − f(W − h·e)) / 2h at W[index], W restored: first
     on f(W) = ΣW³ + W₀₀W₁₂, then on the note's network, where it must tell the right dW1 from one without λW1."""
+    def cubic(W):
+        return (W ** 3).sum() + W[0, 0] * W[1, 2]  # f(W) = ΣW³ + W₀₀W₁₂, ∂f/∂W₁₂ = 3W₁₂² + W₀₀
     W, index, h = torch.randn(3, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64), (1, 2), 1e-5
-    before, slope, nudged = W.clone(), 3 * W[index].item() ** 2 + W[0, 0].item(), W.clone()
-    nudged[index] += h
-    value, hint = run_student_code(fn, _cubic, W, index, h)
+    before, slope = W.clone(), 3 * W[index].item() ** 2 + W[0, 0].item()
+    value, hint = _watched(fn, cubic, W, index, h)
     if hint is None and not (isinstance(value, (int, float)) or torch.is_tensor(value) and value.numel() == 1):
         hint = f"return one number, (f(W + h·e) − f(W − h·e)) / (2h); the function returned {type(value).__name__}"
     elif hint is None and not torch.equal(W, before):
@@ -174,7 +179,7 @@ def check_central_difference(fn) -> bool:
     elif hint is None and not math.isfinite(value := float(value)):
         hint = f"the estimate is {value}: evaluate f at W + h·e and W − h·e, both finite"
     if hint is None and abs(value - slope) > 1e-7 * max(1.0, abs(slope)):
-        known = [((_cubic(nudged) - _cubic(W)).item() / h, "that is a one-sided difference (f(W + h) − f(W)) / h; "
+        known = [(slope + 3 * W[index].item() * h + h * h, "that is a one-sided difference (f(W + h) − f(W)) / h; "
                   "use (f(W + h·e) − f(W − h·e)) / (2h)"),
                  (2 * slope, "the estimate is twice the slope: divide by 2h, the distance between W − h·e and W + h·e"),
                  (slope / 2, "the estimate is half the slope: divide by 2h, not 4h (or h²)")]
@@ -184,17 +189,12 @@ def check_central_difference(fn) -> bool:
     p = problem(4)
     right, W1, errors = _dW1_with(p, torch.relu, lambda Z, Hh: (Z > 0).to(Z.dtype)), p["W1"].clone(), []
     for entry in [(0, 0), (1, 3), (2, 5), (4, 1)] if hint is None else ():
-        value, hint = run_student_code(fn, lambda W: _objective(p, torch.relu, W, p["W2"]), W1, entry, 1e-6)
+        value, hint = _watched(fn, lambda W: _objective(p, torch.relu, W, p["W2"]), W1, entry, 1e-6)
         if hint is not None:
             break
         errors.append([rel_error(float(value), g) for g in (right[entry], right[entry] - LAMBD * W1[entry])])
     good, bad = (max((e[i] for e in errors), default=0.0) for i in (0, 1))
     if hint is None and good > 1e-6:
-        hint = (f"on the network your estimates differ from the right dW1 by a relative {good:.1e}; with h = 1e-6 "
-                "in float64 it should be below 1e-6")
+        hint = f"on the network your estimates are off the right dW1 by a relative {good:.1e}; expect < 1e-6"
     return verdict(hint is None, f"relative errors ≤ {good:.1e} on the right dW1, up to {bad:.1e} on a dW1 that "
                                  "forgot λW1: your check catches that bug", hint or "")
-
-
-def _cubic(W):
-    return (W ** 3).sum() + W[0, 0] * W[1, 2]  # f(W) = ΣW³ + W₀₀W₁₂, whose gradient is known
