@@ -3,7 +3,8 @@
 - "The improved ReLU family": ``improved_activations_figure``; ``DERIVATIVES``, the closed-form φ′ of the
   seven ``train.ACTIVATIONS`` (at a kink, the value autograd takes), checked with ``autograd_derivative``.
 - "Why ReLU usually wins": ``gradient_norms`` (the experiment the notebook shows, saved for the explorer
-  and exercise 3) and ``plot_gradient_norms``.  "Explore": ``activation_explorer``.  Exercises: the checks.
+  and exercise 3) and ``plot_gradient_norms``.  "Explore": ``activation_explorer``.
+- Exercises 1–3: ``check_sigmoid_second_derivative``, ``check_silu_derivative``, ``check_sigmoid_depth``.
 """
 
 import math
