@@ -190,8 +190,8 @@ def check_silu_derivative(silu_derivative) -> bool:
 
 def check_sigmoid_depth(depth) -> bool:
     """The fewest hidden sigmoid layers that leave layer 1 below 1e-6 of the output layer's gradient, measured (12)."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
-        return verdict(False, "", f"answer with a whole number of hidden layers, 2 or more; got {depth!r}")
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 2 <= depth <= 100:
+        return verdict(False, "", f"answer with a whole number of hidden layers, from 2 to 100; got {depth!r}")
     shallower, share = (n[0] / n[-1] for n in (gradient_norms("sigmoid", depth - 1), gradient_norms("sigmoid", depth)))
     return verdict(share < 1e-6 <= shallower, f"measured: layer 1 / output = {shallower:.1e} with {depth - 1} "
                    f"layers, {share:.1e} with {depth}; one layer more divides it by {shallower / share:.1f}, not 4.",

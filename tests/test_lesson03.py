@@ -201,7 +201,7 @@ def test_check_sigmoid_depth(capsys):
     assert "more layers" in capsys.readouterr().out
     assert lesson03.check_sigmoid_depth(13) is False
     assert "fewer layers" in capsys.readouterr().out
-    for bad in (None, 12.0, True, 1, -3, "12"):
+    for bad in (None, 12.0, True, 1, -3, "12", 10**6):
         assert lesson03.check_sigmoid_depth(bad) is False
     assert "whole number" in capsys.readouterr().out
 
