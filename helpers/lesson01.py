@@ -227,8 +227,8 @@ def check_u_features(u_features) -> bool:
     return verdict(r2 >= 0.6, f"a linear model on your {features.shape[1]} feature(s) reaches R² = {r2:.3f} on "
                               "the U-shape: the bend is in the feature, which you had to know in advance.",
                    f"a linear fit on your features reaches R² = {r2:.3f} (a line in t alone: 0.20). A linear "
-                   "model only adds up its features times weights, so one feature must itself bend: "
-                   "try (t - 37) ** 2 next to t.")
+                   "model only adds up its features times weights, so one of your features must itself be "
+                   "U-shaped: low near the 37 °C minimum, high on both sides.")
 
 
 def _scores(xor_net, X):
@@ -247,8 +247,8 @@ def check_xor_net(xor_net) -> bool:
     wrong = [tuple(int(v) for v in CORNERS[i].tolist()) for i in range(4) if int(scores[i] > 0) != CORNER_LABELS[i]]
     if wrong:
         return verdict(False, "", f"wrong at corner(s) {wrong} (scores {[round(float(s), 3) for s in scores]}). "
-                                  "Class 1 is where the signs differ. Hint: relu(x₁ − x₂) is on only at (1, −1), "
-                                  "relu(x₂ − x₁) only at (−1, 1); add them and subtract a threshold.")
+                                  "Class 1 is where the signs differ. Hint: make each hidden unit on (w·x + b > 0) at "
+                                  "only one class-1 corner; the output adds them and subtracts a threshold.")
     X, y = xor_blobs(n=400, seed=0)
     scores, hint = _scores(xor_net, X)
     if hint:

@@ -1,8 +1,9 @@
 """Used in lesson 02 (notebooks/02_mlp.ipynb), multilayer perceptrons.
 
 "Hidden units and wiggliness": ``compute_wiggle`` fits ``wiggly_curve`` (true curve ``wiggly_function``)
-with ``train.fit_regression`` and finds the fit's kinks with ``relu_kinks``; ``draw_wiggle`` draws it.
-"Explore: hidden units": ``wiggle_explorer``. Exercises: ``check_count_params``, ``check_compose``.
+with ``train.fit_regression`` and finds the fit's candidate kinks with ``relu_kinks``; ``draw_wiggle``
+draws it. "Explore: hidden units": ``wiggle_explorer``. Exercises: ``check_widest_hidden_layer``,
+``check_local_affine``.
 """
 
 from __future__ import annotations
@@ -35,40 +36,55 @@ def wiggly_curve(n: int = 120, seed: int = 0, noise: float = 0.05, x_range=(-3.0
     return x, wiggly_function(x) + noise * torch.randn(n, 1, generator=g)
 
 
-def relu_kinks(net: nn.Sequential, lo: float, hi: float) -> torch.Tensor:
-    """The x in [lo, hi] where the hidden units of a 1-D ``Standardize → Linear → ReLU → Linear`` net
-    switch, sorted: unit j switches where w_j·u + b_j = 0, at u = −b_j / w_j (u the standardized input)."""
+BEND_MIN_SLOPE = 0.1  # a kink that changes the slope by less than this is not seen on the plots
+
+
+def relu_kinks(net: nn.Sequential, lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Candidate kinks of a 1-D ``Standardize → Linear → ReLU → Linear`` net in [lo, hi], sorted by x.
+
+    Unit j switches where w_j·u + b_j = 0 (u = (x − mean)/std), at x_j; crossing x_j from left to
+    right changes the fit's slope by v_j·|w_j| / std (v_j its output weight), which is ≈ 0 when the
+    unit's output weight is. Returns ``(x_j, slope change)``, two (k,) tensors, k ≤ hidden units.
+    """
     std, first = net[0], net[1]
     if not (isinstance(std, train.Standardize) and first.in_features == 1 and isinstance(net[2], nn.ReLU)):
         raise ValueError("net must be a 1-D input, one-hidden-layer ReLU net from train.fit_regression")
-    w, b = first.weight.detach()[:, 0], first.bias.detach()
+    w, b, v = first.weight.detach()[:, 0], first.bias.detach(), net[3].weight.detach()[0]
     x = -b[w != 0] / w[w != 0] * std.std + std.mean
-    return torch.sort(x[(x >= lo) & (x <= hi)]).values
+    jump = (v * w.abs() / std.std)[w != 0]
+    inside = (x >= lo) & (x <= hi)
+    order = torch.argsort(x[inside])
+    return x[inside][order], jump[inside][order]
 
 
 def compute_wiggle(hidden: int = 4, seed: int = 0) -> dict:
-    """Fit ``hidden`` ReLU units to ``wiggly_curve()`` (up to 200 L-BFGS iterations).
+    """Fit ``hidden`` ReLU units to ``wiggly_curve()`` (up to 200 L-BFGS iterations from ``seed``'s start).
 
-    Returns a dict: ``net``, ``r2``, ``kinks`` (``relu_kinks`` in [−3, 3]), ``x``, ``y``, ``hidden``.
+    Returns a dict: ``net``, ``r2``, ``kinks`` and ``jumps`` (``relu_kinks`` in [−3, 3]), ``bends``
+    (how many kinks change the slope by at least ``BEND_MIN_SLOPE``), ``x``, ``y``, ``hidden``.
     """
     x, y = wiggly_curve(n=120, seed=0)
     net = train.fit_regression(x, y, hidden, "relu", seed=seed, steps=200, method="lbfgs").net
-    kinks = relu_kinks(net, -3.0, 3.0) if hidden > 0 else x.new_zeros(0)
+    kinks, jumps = relu_kinks(net, -3.0, 3.0) if hidden > 0 else (x.new_zeros(0), x.new_zeros(0))
     return {"hidden": hidden, "net": net, "r2": train.r_squared(train.predict(net, x), y), "kinks": kinks,
-            "x": x, "y": y}
+            "jumps": jumps, "bends": int((jumps.abs() >= BEND_MIN_SLOPE).sum()), "x": x, "y": y}
 
 
 def draw_wiggle(result: dict, ax=None, **_):
-    """Draw a ``compute_wiggle`` result: data, true curve (dotted), the fit, and red ticks at its kinks."""
+    """Draw a ``compute_wiggle`` result: data, true curve (dotted), the fit, and red ticks at its kinks
+    (pale where the slope changes by less than ``BEND_MIN_SLOPE``)."""
     ax = ax or plt.subplots(figsize=(5.6, 3.6))[1]
     h, grid = result["hidden"], torch.linspace(-3, 3, 400)[:, None]
     label = "linear fit" if h == 0 else f"{h} ReLU unit{'s' * (h != 1)}"
     ax.scatter(result["x"].numpy(), result["y"].numpy(), s=9, color="0.55", alpha=0.6, label="data")
     ax.plot(grid.numpy(), wiggly_function(grid).numpy(), ":k", lw=1.5, label="true curve")
     ax.plot(grid.numpy(), train.predict(result["net"], grid).numpy(), color="C0", lw=2, label=label)
-    ax.vlines(result["kinks"].numpy(), -2.2, -1.98, color="C3", lw=1.5)
-    ax.set(ylim=(-2.2, 2.2), xlabel="x", ylabel="y", title=f"{label}: {len(result['kinks'])} bends, "
-                                                            f"R² = {result['r2']:.3f}")
+    strong = result["jumps"].abs() >= BEND_MIN_SLOPE
+    ax.vlines(result["kinks"][strong].numpy(), -2.2, -1.98, color="C3", lw=1.5)
+    ax.vlines(result["kinks"][~strong].numpy(), -2.2, -1.98, color="C3", lw=1.5, alpha=0.3)
+    k, bends = len(result["kinks"]), result["bends"]
+    ax.set(ylim=(-2.2, 2.2), xlabel="x", ylabel="y", title=f"{label}: {k} kink{'s' * (k != 1)} "
+           f"({bends} bend{'s' * (bends != 1)}), R² = {result['r2']:.3f}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
@@ -83,54 +99,69 @@ def wiggle_explorer(hidden: int = 2, max_hidden: int = 64) -> widgets.interactiv
 
 # --- exercise checks
 
-SIZES = ([784, 256, 10], [784, 10], [784, 256, 128, 10], [2, 3, 1])
+BUDGETS = ((784, 10, 203_530), (784, 10, 203_529), (784, 10, 100_000), (784, 10, 7_850), (2, 1, 10), (784, 10, 1_000))
 
 
-def _true_count(sizes) -> int:
-    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+def _count(d: int, h: int, q: int) -> int:
+    """Weights and biases of a d-h-q MLP."""
+    return (d + 1) * h + (h + 1) * q
 
 
-def check_count_params(count_params) -> bool:
-    """``count_params(sizes)``: layer widths, e.g. [784, 256, 10] → number of weights and biases (203530)."""
-    for sizes in SIZES:
-        got, hint = run_student_code(count_params, list(sizes))
+def check_widest_hidden_layer(widest_hidden_layer) -> bool:
+    """``widest_hidden_layer(num_inputs, num_outputs, budget)`` → the largest h such that a
+    num_inputs-h-num_outputs MLP has at most ``budget`` weights and biases (each budget allows h ≥ 1)."""
+    for d, q, budget in BUDGETS:
+        got, hint = run_student_code(widest_hidden_layer, d, q, budget)
+        try:
+            got = int(got) if hint is None and float(got) == int(got) else got
+        except (TypeError, ValueError, OverflowError):
+            pass
+        want = (budget - q) // (d + 1 + q)
+        if hint is None and not isinstance(got, int):
+            hint = f"widest_hidden_layer({d}, {q}, {budget}) returned {got!r:.20}; return one int"
+        elif hint is None and got != want:
+            call = f"widest_hidden_layer({d}, {q}, {budget}) returned {got}"
+            hint = (f"{call}, which ignores the biases: the hidden layer has h of them, the output layer {q}"
+                    if got == budget // (d + q) else
+                    f"{call}, but a {d}-{got}-{q} MLP has {_count(d, got, q):,} parameters, over the budget"
+                    if _count(d, got, q) > budget else
+                    f"{call}, but a {d}-{got + 1}-{q} MLP still fits ({_count(d, got + 1, q):,} parameters): go wider")
         if hint:
             return verdict(False, "", hint)
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return verdict(False, "", f"count_params({sizes}) returned {got!r:.20}; return one int")
-        want, weights = _true_count(sizes), sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-        if got != want:
-            why = {weights: "that counts the weights only: each layer also has one bias per output unit",
-                   weights + sum(sizes): "that adds a bias for the input layer too: biases belong to layers 2 … L only",
-                   }.get(got, "each layer from width a to width b has a·b weights and b biases; add them over the layers")
-            return verdict(False, "", f"count_params({sizes}) returned {got:g}, expected {want}: {why}")
-    return verdict(True, f"the note's 784-256-10 MLP has {_true_count(SIZES[0]):,} parameters "
-                         f"(softmax regression: {_true_count(SIZES[1]):,}).", "")
+    return verdict(True, "the note's 256 units are the widest its 203,530 parameters allow, and softmax "
+                         "regression's 7,850 buy a hidden layer of only 9 units.", "")
 
 
-def check_compose(compose) -> bool:
-    """``compose(W1, b1, W2, b2)`` → ``(W, b)`` with ``X @ W.T + b == layer2(layer1(X))``;
-    W1: (h, d), b1: (h,), W2: (q, h), b2: (q,) in nn.Linear's layout."""
+def check_local_affine(local_affine) -> bool:
+    """``local_affine(W1, b1, W2, b2, x)`` → ``(W, b)``: the affine map that ``W2 relu(W1 x' + b1) + b2``
+    equals for every x' near ``x`` (where the same hidden units are on). nn.Linear's layout:
+    W1: (h, d), b1: (h,), W2: (q, h), b2: (q,); x: (d,); W: (q, d), b: (q,)."""
     g = torch.Generator().manual_seed(3)
     d, h, q = 6, 5, 3
     W1, b1, W2, b2 = (torch.randn(shape, generator=g) for shape in ((h, d), (h,), (q, h), (q,)))
-    X = torch.randn(8, d, generator=g)
-    result, hint = run_student_code(compose, W1.clone(), b1.clone(), W2.clone(), b2.clone())
-    if hint is None and not (isinstance(result, tuple) and len(result) == 2
-                             and all(isinstance(t, torch.Tensor) for t in result)):
-        hint = "compose must return a pair (W, b) of tensors"
-    elif hint is None and tuple(result[0].shape) != (q, d):
-        hint = (f"W has shape {tuple(result[0].shape)}, expected {(q, d)} (outputs × inputs, like nn.Linear's "
-                "weight): multiply W2 by W1, in that order")
-    elif hint is None and result[1].numel() != q:
-        hint = f"b has shape {tuple(result[1].shape)}, expected ({q},)"
-    if hint:
-        return verdict(False, "", hint)
-    W, b = (t.detach().to(X.dtype) for t in result)
-    right = torch.allclose(X @ W.T + b.reshape(-1), (X @ W1.T + b1) @ W2.T + b2, atol=1e-5)
-    return verdict(right, "two stacked linear layers are one linear layer with W = W2 W1, b = W2 b1 + b2.",
-                   "W is right; the bias is not. The first bias also goes through W2: b = W2 b1 + b2"
-                   if torch.allclose(W, W2 @ W1, atol=1e-5) else
-                   "W should be W2 @ W1 (the first layer is applied first, so its matrix is on the right)")
+    for x in torch.randn(4, d, generator=g):
+        result, hint = run_student_code(local_affine, W1.clone(), b1.clone(), W2.clone(), b2.clone(), x.clone())
+        if hint is None and not (isinstance(result, tuple) and len(result) == 2
+                                 and all(isinstance(t, torch.Tensor) for t in result)):
+            hint = "local_affine must return a pair (W, b) of tensors"
+        elif hint is None and (tuple(result[0].shape) != (q, d) or result[1].numel() != q):
+            hint = (f"W has shape {tuple(result[0].shape)} and b {tuple(result[1].shape)}; expected {(q, d)} "
+                    f"and ({q},), like nn.Linear's weight and bias")
+        if hint:
+            return verdict(False, "", hint)
+        W, b = (t.detach().to(x.dtype).reshape(shape) for t, shape in zip(result, ((q, d), (q,))))
+        on = W1 @ x + b1 > 0
+        near = x + 1e-3 * torch.randn(16, d, generator=g)
+        near = torch.cat([x[None], near[((near @ W1.T + b1 > 0) == on).all(dim=1)]])  # same units on as x
+        if not torch.allclose(near @ W.T + b, torch.relu(near @ W1.T + b1) @ W2.T + b2, atol=1e-4):
+            return verdict(False, "", (
+                f"that is the collapse with every unit on, but at x = {x.numpy().round(2)} units "
+                f"{(~on).nonzero().flatten().tolist()} are off and pass nothing on: leave them out"
+                if torch.allclose(W, W2 @ W1, atol=1e-4) else
+                "W is right, b is not: the bias of a unit that is off does not reach the output either"
+                if torch.allclose(W, W2 @ (on[:, None] * W1), atol=1e-4) else
+                "your (W, b) does not match the network near x: which hidden units are on there, and what "
+                "does the network compute when the others are removed?"))
+    return verdict(True, "with ReLU the network is affine on each region where the same units are on "
+                         "(W = W2 D W1, b = W2 D b1 + b2, D the 0/1 diagonal of the units on at x); in one "
+                         "dimension those regions are the segments between the kinks.", "")

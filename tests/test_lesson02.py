@@ -43,15 +43,21 @@ def test_wiggly_curve_refuses_bad_arguments(kwargs, name):
 # --- kinks
 
 
-def test_relu_kinks_are_where_hidden_units_switch():
-    X = torch.tensor([[8.0], [12.0]])  # mean 10, std 2√2
+def test_relu_kinks_are_where_hidden_units_switch_with_the_slope_change_they_make():
+    X = torch.tensor([[8.0], [12.0]])  # mean 10; the std is set to 2 below
     net = nn.Sequential(train.Standardize(X), *train.mlp(3, 1, 1, init_std=None, flatten=False))
     net[0].std.fill_(2.0)
     with torch.no_grad():
         net[1].weight.copy_(torch.tensor([[1.0], [-2.0], [0.0]]))
         net[1].bias.copy_(torch.tensor([-1.0, 1.0, 5.0]))  # u = 1 and u = 0.5; the third never switches
-    assert torch.allclose(lesson02.relu_kinks(net, 0, 20), torch.tensor([11.0, 12.0]))  # x = 10 + 2u
-    assert len(lesson02.relu_kinks(net, 11.5, 20)) == 1
+        net[3].weight.copy_(torch.tensor([[3.0, 0.0, 7.0]]))  # the second unit's output weight is 0
+    kinks, jumps = lesson02.relu_kinks(net, 0, 20)
+    assert torch.allclose(kinks, torch.tensor([11.0, 12.0]))  # x = 10 + 2u
+    assert torch.allclose(jumps, torch.tensor([0.0, 1.5]))  # v·|w| / std: a kink with v = 0 bends nothing
+    grid = torch.tensor([[11.5], [11.9], [12.1], [12.5]])
+    y = train.predict(net, grid)[:, 0]
+    assert float((y[3] - y[2]) / 0.4 - (y[1] - y[0]) / 0.4) == pytest.approx(1.5, abs=1e-4)
+    assert len(lesson02.relu_kinks(net, 11.5, 20)[0]) == 1
     tanh_net = nn.Sequential(train.Standardize(X), *train.mlp(3, 1, 1, "tanh", init_std=None, flatten=False))
     with pytest.raises(ValueError, match="ReLU"):
         lesson02.relu_kinks(tanh_net, 0, 1)
@@ -73,7 +79,7 @@ def test_wiggle_explorer_bends_at_most_once_per_unit():
     assert len(panel.result["kinks"]) == 0
     for h in (2, 16):
         result = set_controls(panel, hidden=h)
-        assert len(result["kinks"]) <= h
+        assert result["bends"] <= len(result["kinks"]) <= h and len(result["jumps"]) == len(result["kinks"])
     assert result["r2"] > 0.9
     assert set_controls(panel, hidden=1)["r2"] < 0.5
     plt.close("all")
@@ -82,7 +88,9 @@ def test_wiggle_explorer_bends_at_most_once_per_unit():
 def test_draw_wiggle_marks_the_kinks():
     result = lesson02.compute_wiggle(hidden=4)
     ax = lesson02.draw_wiggle(result)
-    assert "4 ReLU units" in ax.get_title() and len(ax.collections[-1].get_segments()) == len(result["kinks"])
+    assert ax.get_title().startswith(f"4 ReLU units: 4 kinks ({result['bends']} bends)")
+    strong, pale = ax.collections[-2:]  # the red ticks, full and pale
+    assert len(strong.get_segments()) == result["bends"] and len(pale.get_segments()) == 4 - result["bends"]
     plt.close("all")
 
 
@@ -100,42 +108,59 @@ def test_wiggle_explorer_refuses_impossible_settings():
 # --- exercise checks: the solutions pass; stubs and wrong answers fail, without raising
 
 
-def count_params_solution(sizes):
-    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+def widest_solution(num_inputs, num_outputs, budget):
+    return (budget - num_outputs) // (num_inputs + 1 + num_outputs)
 
 
-def compose_solution(W1, b1, W2, b2):
-    return W2 @ W1, W2 @ b1 + b2
+def local_affine_solution(W1, b1, W2, b2, x):
+    on = (W1 @ x + b1 > 0).to(W1.dtype)
+    return W2 @ (on[:, None] * W1), W2 @ (on * b1) + b2
 
 
-def test_count_params(capsys):
-    assert lesson02.check_count_params(count_params_solution) is True
-    assert "203,530" in capsys.readouterr().out
-    assert lesson02.check_count_params(lambda sizes: None) is False
-    assert lesson02.check_count_params(lambda s: sum(a * b for a, b in zip(s[:-1], s[1:]))) is False
-    assert "bias" in capsys.readouterr().out
-    assert lesson02.check_count_params(lambda s: sum(a * b for a, b in zip(s[:-1], s[1:])) + sum(s)) is False
-    assert "input layer" in capsys.readouterr().out
-    assert lesson02.check_count_params(lambda s: 203530) is False  # right for one net only
-    assert lesson02.check_count_params(lambda s: s[99]) is False
+def test_widest_hidden_layer(capsys):
+    assert lesson02.check_widest_hidden_layer(widest_solution) is True
+    assert "256" in capsys.readouterr().out
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: None) is False
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: B // (d + q)) is False  # no biases
+    assert "biases" in capsys.readouterr().out
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: widest_solution(d, q, B) + 1) is False
+    assert "over the budget" in capsys.readouterr().out
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: widest_solution(d, q, B) - 1) is False
+    assert "go wider" in capsys.readouterr().out
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: 256) is False  # right for one budget only
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: (B - q) / (d + 1 + q)) is False  # not rounded down
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: 1 / 0) is False
 
 
-def test_compose(capsys):
-    assert lesson02.check_compose(compose_solution) is True
-    assert lesson02.check_compose(lambda W1, b1, W2, b2: None) is False
-    assert lesson02.check_compose(lambda W1, b1, W2, b2: (W2 @ W1, b2)) is False
-    assert "W2 b1 + b2" in capsys.readouterr().out
-    assert lesson02.check_compose(lambda W1, b1, W2, b2: (W1.T @ W2.T, b2)) is False
-    assert "multiply W2 by W1" in capsys.readouterr().out
-    assert lesson02.check_compose(lambda W1, b1, W2, b2: ((W1.T @ W2.T).T * 2, W2 @ b1 + b2)) is False
-    assert "W should be W2 @ W1" in capsys.readouterr().out
-    assert lesson02.check_compose(lambda W1, b1, W2, b2: (W2 @ W1, "b")) is False
-    assert lesson02.check_compose(lambda W1, b1, W2, b2: (W2 @ W1, torch.zeros(7))) is False
+def test_widest_hidden_layer_accepts_any_integer_type():
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: torch.tensor(widest_solution(d, q, B))) is True
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: np.int64(widest_solution(d, q, B))) is True
+    by_search = lambda d, q, B: max(h for h in range(B) if (d + 1) * h + (h + 1) * q <= B)  # noqa: E731
+    assert lesson02.check_widest_hidden_layer(by_search) is True
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: np.array([1, 2])) is False
+    assert lesson02.check_widest_hidden_layer(lambda d, q, B: "many") is False
 
 
-def test_odd_return_types_fail_without_raising():
-    assert lesson02.check_count_params(lambda s: np.array([1, 2])) is False
-    assert lesson02.check_count_params(lambda s: "203530") is False
-    assert lesson02.check_count_params(lambda s: torch.tensor(count_params_solution(s))) is True
-    assert lesson02.check_compose(lambda W1, b1, W2, b2: ((W2 @ W1).long(), (W2 @ b1 + b2).long())) is False
-    assert lesson02.check_compose(lambda W1, b1, W2, b2: ((W2 @ W1).double(), (W2 @ b1 + b2).double())) is True
+def test_local_affine(capsys):
+    assert lesson02.check_local_affine(local_affine_solution) is True
+    assert lesson02.check_local_affine(lambda W1, b1, W2, b2, x: None) is False
+    assert lesson02.check_local_affine(lambda W1, b1, W2, b2, x: (W2 @ W1, W2 @ b1 + b2)) is False
+    assert "every unit on" in capsys.readouterr().out
+    assert lesson02.check_local_affine(lambda W1, b1, W2, b2, x: (local_affine_solution(W1, b1, W2, b2, x)[0],
+                                                                  W2 @ b1 + b2)) is False
+    assert "W is right" in capsys.readouterr().out
+    assert lesson02.check_local_affine(lambda W1, b1, W2, b2, x: (W1, b1)) is False
+    assert "shape" in capsys.readouterr().out
+    assert lesson02.check_local_affine(lambda W1, b1, W2, b2, x: (W2 @ W1, "b")) is False
+    assert lesson02.check_local_affine(lambda W1, b1, W2, b2, x: (2 * W2 @ W1, W2 @ b1)) is False
+
+
+def test_local_affine_accepts_other_correct_routes():
+    def by_jacobian(W1, b1, W2, b2, x):  # autograd's Jacobian, then the offset
+        f = lambda v: W2 @ torch.relu(W1 @ v + b1) + b2  # noqa: E731
+        J = torch.autograd.functional.jacobian(f, x)
+        return J, f(x) - J @ x
+
+    assert lesson02.check_local_affine(by_jacobian) is True
+    assert lesson02.check_local_affine(lambda *a: tuple(t.double() for t in local_affine_solution(*a))) is True
+    assert lesson02.check_local_affine(lambda *a: tuple(t.long() for t in local_affine_solution(*a))) is False
