@@ -31,7 +31,6 @@ def mortality_rate(temperature: torch.Tensor) -> torch.Tensor:
 
 
 def _grouped_outcomes(rate, n, seed, group_size, x_range):
-    """x: (n, 1) float32 uniform in ``x_range``; y: (n, 1) Binomial(group_size, rate(x)) / group_size."""
     check_int("n", n), check_int("group_size", group_size)
     (lo, hi), g = x_range, torch.Generator().manual_seed(check_int("seed", seed, 0))
     x = lo + (hi - lo) * torch.rand(n, 1, generator=g)
@@ -208,7 +207,8 @@ def fit_explorer(dataset: str = "u_shape", hidden: int = 0, activation: str = "r
 def check_u_features(u_features) -> bool:
     """``u_features(t)``: temperatures (n, 1) °C → features (n, k), 1 ≤ k ≤ 4, on which a *linear*
     least-squares fit reaches R² ≥ 0.6 on the U-shaped mortality data (a line in t alone: 0.20)."""
-    t, mortality = temperature_mortality(n=200, seed=0)
+    # The lesson's data in reverse order: features taken from outside (the mortality itself) no longer line up.
+    t, mortality = (v.flip(0) for v in temperature_mortality(n=200, seed=0))
     features, hint = run_student_code(u_features, t.clone())
     if hint is None and not isinstance(features, torch.Tensor):
         hint = f"u_features returned {features!r:.20}; return an (n, k) tensor, e.g. torch.cat([...], dim=1)"
@@ -217,7 +217,7 @@ def check_u_features(u_features) -> bool:
         if features.dim() != 2 or features.shape[0] != len(t):
             hint = f"the features have shape {tuple(features.shape)}; expected ({len(t)}, k): one row per temperature"
         elif not 1 <= features.shape[1] <= 4:
-            hint = f"{features.shape[1]} feature columns; use 1 to 4 (two are enough: t and a squared term)"
+            hint = f"{features.shape[1]} feature columns; use 1 to 4 (two are enough)"
         elif not torch.isfinite(features).all():
             hint = "some features are NaN or infinite; check for divisions or huge powers"
     if hint:

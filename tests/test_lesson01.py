@@ -289,7 +289,9 @@ def test_u_features(capsys):
     assert lesson01.check_u_features(lambda t: 1 / (t - t)) is False  # infinite
     assert lesson01.check_u_features(lambda t: [1, 2]) is False
     assert lesson01.check_u_features(lambda t: 1 / 0) is False  # raises inside
-    assert lesson01.check_u_features(lambda t: (t - 37) ** 2) is True  # 1-D-shaped answers are fine too
+    assert lesson01.check_u_features(lambda t: (t - 37) ** 2) is True  # one feature is enough too
+    _, died = lesson01.temperature_mortality(n=200, seed=0)
+    assert lesson01.check_u_features(lambda t: torch.cat([t, died], dim=1)) is False  # the answer, not a feature
 
 
 def test_xor_net(capsys):
