@@ -20,8 +20,7 @@ from helpers import data, plot, runtime, train
 from helpers.runtime import check_int, check_number, run_student_code, verdict
 
 # --------------------------------------------------------------------------- d2l's cubic data (d2l-zh 4.4)
-# y = 5 + 1.2x − 3.4x²/2! + 5.6x³/3! + ε, ε ~ N(0, 0.1²), x ~ N(0, 1), offered to a model as the
-# features x^i / i! for i = 0 … max_degree (the i! keeps them small).
+# y = 5 + 1.2x − 3.4x²/2! + 5.6x³/3! + ε, ε ~ N(0, 0.1²), x ~ N(0, 1), seen through the features x^i / i!.
 
 CUBIC_WEIGHTS = (5.0, 1.2, -3.4, 5.6)
 NOISE_VARIANCE = 0.1**2  # no model can beat this validation loss on average
@@ -51,8 +50,7 @@ def cubic_data(n_train: int = 20, n_val: int = 100, max_degree: int = 20, noise:
     n = check_int("n_train", n_train) + check_int("n_val", n_val)
     g = torch.Generator().manual_seed(check_int("seed", seed, 0))
     x = torch.randn(n, generator=g)
-    true_w = torch.zeros(check_int("max_degree", max_degree, 3) + 1)
-    true_w[:4] = torch.tensor(CUBIC_WEIGHTS)
+    true_w = torch.tensor(CUBIC_WEIGHTS + (0.0,) * (check_int("max_degree", max_degree, 3) - 3))
     X = poly_features(x, max_degree)
     y = cubic(x) + check_number("noise", noise, 0) * torch.randn(n, generator=g)
     return CubicData(x[:n_train], X[:n_train], y[:n_train], x[n_train:], X[n_train:], y[n_train:], true_w, max_degree)
@@ -60,10 +58,10 @@ def cubic_data(n_train: int = 20, n_val: int = 100, max_degree: int = 20, noise:
 
 # --------------------------------------------------------------------------- exact fits
 
-# weights: (degree + 1,) float64, of the columns x^i/i!; train_loss, val_loss: mean squared errors; gap: val − train;
-# ratio: val / train; weight_norm: ‖w‖; lambd: the λ for which ½·MSE + λ/2·‖w‖² has the same minimiser
-# (0: no bound binds).
-PolyFit = namedtuple("PolyFit", "degree weights train_loss val_loss gap ratio weight_norm lambd")
+# weights: (degree + 1,) float64 of the columns x^i/i!, weights[0] the bias b; train_loss, val_loss: mean squared
+# errors (MSE); gap: val − train; weight_norm: ‖w‖ over weights[1:] (the bias left out, as in
+# equation (1)); lambd: the λ for which ½·MSE + λ/2·‖w‖² (lesson 06's objective) has the same minimiser.
+PolyFit = namedtuple("PolyFit", "degree weights train_loss val_loss gap weight_norm lambd")
 
 
 def _solve(A: np.ndarray, y: np.ndarray, max_norm: float | None) -> tuple[np.ndarray, float]:
@@ -81,16 +79,17 @@ def _solve(A: np.ndarray, y: np.ndarray, max_norm: float | None) -> tuple[np.nda
 
 
 def fit(data: CubicData, degree: int, max_norm: float | None = None) -> PolyFit:
-    """The degree-``degree`` polynomial (0 … data.max_degree) with the lowest training loss, under
-    ‖w‖ ≤ ``max_norm`` when one is given; scored on both sets."""
+    """The degree-``degree`` polynomial (0 … max_degree) with the lowest training loss, under ‖w‖ ≤ ``max_norm``
+    if given (b is free: the columns are centred, then b = mean(y − A w)); scored on both sets."""
     degree = check_int("degree", degree, 0, data.max_degree)
     max_norm = None if max_norm is None else check_number("max_norm", max_norm, above=0)
-    A, A_val = (X[:, : degree + 1].double().numpy() for X in (data.X_train, data.X_val))
+    A, A_val = (X[:, 1: degree + 1].double().numpy() for X in (data.X_train, data.X_val))
     y, y_val = data.y_train.double().numpy(), data.y_val.double().numpy()
-    w, lambd = _solve(A, y, max_norm)
-    train_loss, val_loss = (float(np.mean((A @ w - y) ** 2)) for A, y in ((A, y), (A_val, y_val)))
-    return PolyFit(degree, torch.from_numpy(w), train_loss, val_loss, val_loss - train_loss,
-                   val_loss / train_loss if train_loss > 0 else math.inf, float(np.linalg.norm(w)), lambd)
+    w, lambd = _solve(A - A.mean(0), y - y.mean(), max_norm)
+    b = y.mean() - A.mean(0) @ w
+    train_loss, val_loss = (float(np.mean((A @ w + b - y) ** 2)) for A, y in ((A, y), (A_val, y_val)))
+    return PolyFit(degree, torch.from_numpy(np.concatenate([[b], w])), train_loss, val_loss, val_loss - train_loss,
+                   float(np.linalg.norm(w)), lambd)
 
 
 # --------------------------------------------------------------------------- the note's MLP on n images
@@ -102,9 +101,8 @@ def train_on_subset(n_train: int, num_steps: int = 300, n_val: int = 1000, num_h
     """The note's MLP (784-256-10, N(0, 0.01²), SGD) trained for ``num_steps`` minibatches on ``n_train`` images
     (``data.subset``: nested; one validation set); ``train.train``'s history (on ≤ 500 subset images and on validation)
     plus ``n_train``, ``batch_size``, ``epochs``, ``gap``. Seeded in ``fork_rng``: the caller's random state stays."""
-    check_int("n_val", n_val, 1, 10000)
     dev = device if isinstance(device, torch.device) else runtime.device(device)
-    s = data.subset(n_train, n_val, device=dev)
+    s = data.subset(n_train, check_int("n_val", n_val, 1, 10000), device=dev)
     with torch.random.fork_rng(devices=[]), runtime.single_thread(dev):
         torch.manual_seed(seed)
         net = train.mlp(num_hiddens)
@@ -167,22 +165,20 @@ def draw_subset_curves(history: dict, axes=None):
     """Loss (left) and accuracy (right) against SGD steps, on the subset and on validation data."""
     axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="tight")[1] if axes is None else axes
     n, steps = history["n_train"], history["step"]
-    for ax, key, label in zip(axes, ("loss", "acc"), ("cross-entropy loss", "accuracy")):
+    titles = (f"n = {n}: gap {history['gap']:.3f} after {history['epochs']:.3g} passes over the subset",
+              f"accuracy: training {history['train_acc'][-1]:.2f}, validation {history['val_acc'][-1]:.2f}")
+    for ax, key, label, title in zip(axes, ("loss", "acc"), ("cross-entropy loss", "accuracy"), titles):
         ax.plot(steps, history[f"train_{key}"], color="C0", label=f"training ({n} images)")
         ax.plot(steps, history[f"val_{key}"], "--", color="C3", label="validation (unseen images)")
         ax.set(xlabel=f"SGD step (minibatches of {history['batch_size']})", ylabel=label,
                ylim=(0, 2.5) if key == "loss" else (0, 1.02))
+        ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    axes[0].set_title(f"n = {n}: gap {history['gap']:.3f} after {history['epochs']:.3g} passes over the subset",
-                      fontsize=10)
-    axes[1].set_title(f"accuracy: training {history['train_acc'][-1]:.2f}, validation {history['val_acc'][-1]:.2f}",
-                      fontsize=10)
     return axes
 
 
 def _poly_explorer(data: CubicData, fits: list, bounds, compute, title, true_norm=None, **slider):
-    """An explorer: the fit on the left; on the right the slider's value marked on the losses of ``fits``."""
     def draw(f, **value):
         left, right = plt.subplots(1, 2, figsize=(11, 3.8), layout="tight")[1]
         draw_polynomial_fit(left, data, f, title(f))
@@ -199,17 +195,15 @@ def degree_explorer(data: CubicData, degree: int = 3) -> widgets.interactive:
                           lambda degree: fit(data, degree), lambda f: None, degree=slider)
 
 
-def weight_norm_explorer(data: CubicData, degree: int | None = None, max_norm: float = 10.0) -> widgets.interactive:
-    """A log slider for C, the largest ‖w‖ allowed (1 … 10¹²), at one degree (default the highest)."""
-    degree = data.max_degree if degree is None else check_int("degree", degree, 0, data.max_degree)
+def weight_norm_explorer(data: CubicData, max_norm: float = 10.0) -> widgets.interactive:
+    """A log slider for C, the largest ‖w‖ allowed (1 … 10¹²), at the highest degree."""
     slider = widgets.FloatLogSlider(value=check_number("max_norm", max_norm, above=0), base=10, min=0, max=12,
                                     step=0.05, description="max ‖w‖ = C", readout_format=".3g",
                                     style={"description_width": "initial"})
-    return _poly_explorer(data, [fit(data, degree, c) for c in NORM_GRID], NORM_GRID,
-                          lambda max_norm: fit(data, degree, max_norm),
-                          lambda f: f"degree {degree}, ‖w‖ = {f.weight_norm:.3g}: train {f.train_loss:.3g}, "
-                                    f"validation {f.val_loss:.3g}",
-                          float(data.true_w[: degree + 1].norm()), max_norm=slider)
+    d = data.max_degree
+    return _poly_explorer(data, [fit(data, d, c) for c in NORM_GRID], NORM_GRID, lambda max_norm: fit(data, d, max_norm),
+                          lambda f: f"degree {d}, ‖w‖ = {f.weight_norm:.3g}: train {f.train_loss:.3g}, validation "
+                                    f"{f.val_loss:.3g}", float(data.true_w[1:].norm()), max_norm=slider)
 
 
 def sample_size_explorer(n_train: int = 100, sizes=(25, 50, 100, 200, 500, 1000, 2000, 5000, 10000),
@@ -234,11 +228,20 @@ def _as_tensor(value):
 
 
 def check_poly_features(fn) -> bool:
-    """``fn(x, max_degree)``: x (n,) float32 → (n, max_degree + 1), column i = x^i / i! (d2l's features)."""
-    x_check = torch.tensor([-2.5, -1.0, -0.3, 0.0, 0.7, 1.5, 3.0])
+    """``fn(x, max_degree)``: x (n,) float32 → (n, max_degree + 1), column i = x^i / i! (d2l's features), compared
+    with x**i / i! computed directly in float64; a call to this module's own ``poly_features`` is refused."""
+    x_check, own, calls = torch.tensor([-2.5, -1.0, -0.3, 0.0, 0.7, 1.5, 3.0]), poly_features, []
     for x, max_degree in ((x_check, 4), (x_check[:3], 6), (x_check, 0)):
-        result, error = run_student_code(fn, x.clone(), max_degree)
-        got, want = _as_tensor(result), poly_features(x.double(), max_degree)
+        globals()["poly_features"] = lambda *args, **kwargs: calls.append(args) or own(*args, **kwargs)
+        try:
+            result, error = run_student_code(fn, x.clone(), max_degree)
+        finally:
+            globals()["poly_features"] = own
+        if calls or fn is own:
+            return verdict(False, "", "that is lesson05.poly_features, the lesson's own answer: build the columns "
+                                      "x^i / i! yourself (torch.stack, math.factorial)")
+        got, want = _as_tensor(result), torch.tensor([[v**i / math.factorial(i) for i in range(max_degree + 1)]
+                                                       for v in x.tolist()], dtype=torch.float64)
         close = lambda a, b: a.shape == b.shape and torch.allclose(a.double(), b, rtol=1e-5, atol=1e-6)  # noqa: E731
         bad = next((i for i in range(max_degree + 1) if got is not None and got.shape == want.shape
                     and not close(got[:, i], want[:, i])), None)
@@ -259,8 +262,7 @@ def check_poly_features(fn) -> bool:
 
 def check_split(fn) -> bool:
     """``fn(n, n_val, seed)`` → ``(train_idx, val_idx)``: a seeded random split of the indices 0 … n−1."""
-    n, n_val = 50, 10
-    results = []
+    n, n_val, results = 50, 10, []
     for seed in (0, 0, 1):
         result, error = run_student_code(fn, n, n_val, seed)
         if error or result is None:
