@@ -1,4 +1,4 @@
-"""Image grids, training curves, the lessons' confusion plots, and the explorer pattern.
+"""Image grids, training curves and the explorer pattern every lesson shares.
 
 Nothing here switches matplotlib's backend: notebooks use the inline backend,
 scripts whatever matplotlib picks (``make figures`` sets Agg).
