@@ -1,14 +1,14 @@
 """Used in lesson 06: weight decay (权重衰减). Section 2 draws d2l's data with ``high_dim_linear``;
 section 5's λ slider is ``weight_decay_explorer`` (each move is one ``train_with_weight_decay`` run);
-the exercises call the checks at the end."""
+exercises 1–3 call ``check_half_life``, ``check_ridge`` and ``check_l1_step``."""
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import ipywidgets as widgets
 import torch
-from torch import nn
 
 from helpers import data, plot, train
 from helpers.runtime import check_choice, check_int, check_number, run_student_code, single_thread, verdict
@@ -94,75 +94,67 @@ def weight_decay_explorer(lambd: float = 0.0, **run_kwargs) -> widgets.interacti
 # --------------------------------------------------------------------------- exercise checks
 
 
-def _check_net() -> nn.Sequential:
-    gen = torch.Generator().manual_seed(6)
-    net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
-    with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen))
-    return net
+def _number(got):
+    """``got`` as a float if it is a real number (or a one-element tensor), else None."""
+    if torch.is_tensor(got) and got.numel() == 1:
+        got = got.item()
+    return float(got) if isinstance(got, (int, float)) and not isinstance(got, bool) else None
 
 
-def check_mlp_penalty(fn) -> bool:
-    """Exercise 1: ``fn(net, lambd)`` -> s = λ/2 Σ_l ‖W⁽ˡ⁾‖² over the weight matrices, differentiable."""
-    net = _check_net()
-    sq_w, sq_all = (sum(float((p.detach() ** 2).sum()) for p in net.parameters() if p.dim() > k) for k in (1, 0))
-    for lambd in (0.1, 3.0):
-        got, error = run_student_code(fn, net, lambd)
-        if error or got is None:
-            return verdict(False, "", error or "mlp_penalty returned None: add up ‖W‖²/2 over the weight matrices")
-        if not (torch.is_tensor(got) and got.numel() == 1):
-            return verdict(False, "", f"return a scalar tensor (so the penalty can be backpropagated), got "
-                                      f"{type(got).__name__}")
-        v = float(got.detach())
-        wrong = {lambd * sq_all / 2: "the biases are included: keep the parameters with p.dim() > 1",
-                 lambd * sq_w: "that is λ‖W‖², twice too large: equation (1) has λ/2 in front",
-                 sq_w / 2: "the value does not change with lambd: multiply by lambd"}
-        if abs(v - lambd * sq_w / 2) > 1e-4 * max(1.0, v):
-            hint = next((h for x, h in wrong.items() if abs(v - x) <= 1e-4 * max(1.0, x)), None)
-            return verdict(False, "", hint or f"for λ = {lambd} expected λ/2·Σ‖W‖² = {lambd * sq_w / 2:.4f}, "
-                                              f"got {v:.4f}")
-    if not got.requires_grad:
-        return verdict(False, "", "the value is right but carries no gradient: no .item(), float() or no_grad()")
-    got.backward()
-    if not all(torch.allclose(p.grad, 3.0 * p) for p in net.parameters() if p.dim() > 1):
-        return verdict(False, "", "the gradient with respect to each W should be λW")
-    return verdict(True, "s = λ/2 Σ‖W⁽ˡ⁾‖², biases excluded, and its gradient is λW", "")
+def check_half_life(fn) -> bool:
+    """Exercise 1: ``fn(lr, steps)`` -> the λ for which ``steps`` steps of pure decay halve w: (1 − lr·λ)^steps = ½."""
+    for lr, steps in ((0.1, 1), (0.05, 10), (0.5, 3)):
+        got, error = run_student_code(fn, lr, steps)
+        value = _number(got)
+        if error or value is None:
+            return verdict(False, "", error or f"return λ as a number, got {type(got).__name__}")
+        want = (1 - 0.5 ** (1 / steps)) / lr
+        wrong = {math.log(2) / (lr * steps): "ln 2/(lr·steps) is the small-step approximation: solve "
+                                             "(1 − lr·λ)^steps = 1/2 exactly",
+                 lr * want: "divide by lr: the factor is (1 − lr·λ), not (1 − λ)",
+                 (1 - 0.5 ** steps) / lr: "after k steps w is multiplied by (1 − lr·λ)^k: take the k-th root of ½"}
+        if not math.isclose(value, want, rel_tol=1e-6):
+            hint = next((h for x, h in wrong.items() if math.isclose(value, x, rel_tol=1e-6)), None)
+            return verdict(False, "", hint or f"for lr = {lr}, {steps} steps: (1 − lr·λ)^{steps} should be 0.5, "
+                                              f"but λ = {value:.4g} gives {(1 - lr * value) ** steps:.4g}")
+    return verdict(True, "λ = (1 − 2^(−1/k))/lr: the decay factor (1 − lr·λ) compounds over the k steps", "")
 
 
-def check_decay_step(fn) -> bool:
-    """Exercise 2: ``fn(w, grad, lr, lambd)`` -> w − lr·(grad + λw), one SGD step on objective (1)."""
-    gen = torch.Generator().manual_seed(60)
+def check_ridge(fn) -> bool:
+    """Exercise 2: ``fn(X, y, lambd)`` -> the w minimising mean((Xw − y)²)/2 + λ/2‖w‖²: (XᵀX + nλI)⁻¹Xᵀy."""
+    gen = torch.Generator().manual_seed(62)
+    X, y = (torch.randn(8, k, generator=gen, dtype=torch.float64) for k in (12, 1))  # more weights than examples
+    solve = lambda m: torch.linalg.solve(X.T @ X + m * torch.eye(12, dtype=X.dtype), X.T @ y)  # noqa: E731
+    for lambd in (0.5, 3.0):
+        got, error = run_student_code(fn, X.clone(), y.clone(), lambd)
+        if error or not (torch.is_tensor(got) and got.numel() == 12):
+            return verdict(False, "", error or "return w, a tensor of 12 weights (shape (12, 1))")
+        got = got.reshape(12, 1).to(X.dtype)
+        wrong = {"the mean over n examples scales XᵀX by 1/n: the λ term becomes nλI": solve(lambd),
+                 "that is the least-squares fit without the penalty: λ is missing": torch.linalg.pinv(X) @ y,
+                 "the penalty λ/2‖w‖² has gradient λw, not λw/2": solve(8 * lambd / 2)}
+        if not torch.allclose(got, solve(8 * lambd), atol=1e-5):
+            hint = next((h for h, x in wrong.items() if torch.allclose(got, x, atol=1e-5)), None)
+            grad = X.T @ (X @ got - y) / 8 + lambd * got
+            return verdict(False, "", hint or f"at your w the gradient of the objective is not 0 (largest entry "
+                                              f"{float(grad.abs().max()):.3g}) for λ = {lambd}")
+    return verdict(True, "w = (XᵀX + nλI)⁻¹Xᵀy: the gradient Xᵀ(Xw − y)/n + λw is 0 there", "")
+
+
+def check_l1_step(fn) -> bool:
+    """Exercise 3: ``fn(w, grad, lr, lambd)`` -> w − lr·(grad + λ·sign(w)), one SGD step on L + λ‖w‖₁."""
+    gen = torch.Generator().manual_seed(63)
     w, grad = torch.randn(5, 3, generator=gen), torch.randn(5, 3, generator=gen)
-    for lr, lambd in ((0.1, 0.5), (0.03, 3.0), (0.1, 0.0)):
+    w[0, 0] = 0.0
+    for lr, lambd in ((0.1, 0.5), (0.03, 3.0)):
         got, error = run_student_code(fn, w.clone(), grad.clone(), lr, lambd)
         if error or not (torch.is_tensor(got) and got.shape == w.shape):
             return verdict(False, "", error or f"return the new weights, a tensor shaped like w {tuple(w.shape)}")
-        wrong = {"that is the plain SGD step: the gradient of λ/2‖w‖² adds λw to grad": w - lr * grad,
-                 "the gradient of λ/2‖w‖² is λw, not λw/2": w - lr * (grad + lambd * w / 2),
-                 "the step goes uphill: subtract lr·(grad + λw)": w + lr * (grad + lambd * w),
-                 "the decay factor is (1 − lr·λ), not (1 − λ)": (1 - lambd) * w - lr * grad}
-        if not torch.allclose(got, w - lr * (grad + lambd * w), atol=1e-6):
+        wrong = {"that is weight decay (L2): the derivative of λ|w| is λ·sign(w)": w - lr * (grad + lambd * w),
+                 "that is the plain SGD step: add the derivative of λ‖w‖₁ to grad": w - lr * grad,
+                 "the penalty's part of the step is scaled by lr too": w - lr * grad - lambd * torch.sign(w)}
+        if not torch.allclose(got, w - lr * (grad + lambd * torch.sign(w)), atol=1e-6):
             hint = next((h for h, x in wrong.items() if torch.allclose(got, x, atol=1e-6)), None)
-            return verdict(False, "", hint or f"for lr={lr}, λ={lambd} expected w − lr·(grad + λw)")
-    return verdict(True, "w ← (1 − lr·λ)·w − lr·grad: the weights shrink before each step", "")
-
-
-def check_decay_groups(fn) -> bool:
-    """Exercise 3: ``fn(net, lambd)`` -> optimizer groups: weight matrices with weight_decay=λ, biases 0."""
-    net, lambd = _check_net(), 0.01
-    groups, error = run_student_code(fn, net, lambd)
-    if error or groups is None:
-        return verdict(False, "", error or "decay_groups returned None: return a list of dicts with 'params'")
-    try:
-        optimizer = torch.optim.SGD(groups, lr=0.1)
-    except Exception as err:
-        return verdict(False, "", f"torch.optim.SGD(groups, lr=0.1) refused them ({type(err).__name__}: {err})")
-    decay = {id(p): g["weight_decay"] for g in optimizer.param_groups for p in g["params"]}
-    for p in net.parameters():
-        if id(p) not in decay:
-            return verdict(False, "", f"a parameter of shape {tuple(p.shape)} is in no group: it would never train")
-        if decay[id(p)] != (lambd if p.dim() > 1 else 0.0):
-            return verdict(False, "", f"{'a weight matrix' if p.dim() > 1 else 'a bias'} of shape {tuple(p.shape)} "
-                                      f"has weight_decay={decay[id(p)]}; weights get λ = {lambd}, biases 0")
-    return verdict(True, "every weight matrix decays with λ, every bias with 0, and no parameter is left out", "")
+            return verdict(False, "", hint or f"for lr={lr}, λ={lambd} expected w − lr·(grad + λ·sign(w)) "
+                                              "(sign(0) = 0)")
+    return verdict(True, "each step takes lr·λ off every |w|, large or small, so small weights reach 0", "")

@@ -176,113 +176,102 @@ def test_the_explorer_refuses_bad_values():
         set_controls(panel, dropout=0.5)
 
 
-# --------------------------------------------------------------------------- exercise 1: the note's s
+# --------------------------------------------------------------------------- exercise 1: λ for a half-life
 
 
-def mlp_penalty(net, lambd):
-    return lambd / 2 * sum((p ** 2).sum() for p in net.parameters() if p.dim() > 1)
+def half_life_lambda(lr, steps):
+    return (1 - 0.5 ** (1 / steps)) / lr
 
 
-def test_mlp_penalty_accepts_the_solution(capsys):
-    assert lesson06.check_mlp_penalty(mlp_penalty) is True
+def test_half_life_accepts_the_solution_and_a_simulation_it_verifies(capsys):
+    assert lesson06.check_half_life(half_life_lambda) is True
+    assert lesson06.check_half_life(lambda lr, steps: torch.tensor(half_life_lambda(lr, steps))) is True
+    lr, steps = 0.05, 100
+    w = torch.tensor([3.0, -4.0])
+    for _ in range(steps):
+        w = w - lr * half_life_lambda(lr, steps) * w  # the pure decay of section 1, step by step
+    assert torch.allclose(w, torch.tensor([1.5, -2.0]))
     assert "✅" in capsys.readouterr().out
 
 
-def test_mlp_penalty_refuses_the_stub(capsys):
-    def stub(net, lambd):
-        # your code here
-        return None
-    assert lesson06.check_mlp_penalty(stub) is False
-    assert "returned None" in capsys.readouterr().out
-
-
-def test_mlp_penalty_hints(capsys):
+def test_half_life_hints(capsys):
     cases = {
-        "biases are included": lambda net, lambd: lambd / 2 * sum((p ** 2).sum() for p in net.parameters()),
-        "twice too large": lambda net, lambd: lambd * sum((p ** 2).sum() for p in net.parameters() if p.dim() > 1),
-        "multiply by lambd": lambda net, lambd: sum((p ** 2).sum() for p in net.parameters() if p.dim() > 1) / 2,
-        "expected λ/2·Σ‖W‖²": lambda net, lambd: lambd / 2 * sum(p.norm() for p in net.parameters() if p.dim() > 1),
-        "no gradient": lambda net, lambd: mlp_penalty(net, lambd).detach(),
-        "scalar tensor": lambda net, lambd: mlp_penalty(net, lambd).detach().item(),
+        "small-step approximation": lambda lr, steps: math.log(2) / (lr * steps),
+        "divide by lr": lambda lr, steps: 1 - 0.5 ** (1 / steps),
+        "k-th root": lambda lr, steps: (1 - 0.5 ** steps) / lr,
+        "should be 0.5": lambda lr, steps: 0.5 / lr,
+        "as a number": lambda lr, steps: None,
+        "NotImplementedError": lambda lr, steps: (_ for _ in ()).throw(NotImplementedError),
     }
     for hint, fn in cases.items():
-        assert lesson06.check_mlp_penalty(fn) is False, hint
+        assert lesson06.check_half_life(fn) is False, hint
         assert hint in capsys.readouterr().out, hint
 
 
-def test_mlp_penalty_reports_an_exception(capsys):
-    def broken(net, lambd):
-        raise RuntimeError("boom")
-    assert lesson06.check_mlp_penalty(broken) is False
-    assert "RuntimeError: boom" in capsys.readouterr().out
+# --------------------------------------------------------------------------- exercise 2: where (1) ends
 
 
-# --------------------------------------------------------------------------- exercise 2: one decayed SGD step
+def ridge(X, y, lambd):
+    n, d = X.shape
+    return torch.linalg.solve(X.T @ X + n * lambd * torch.eye(d, dtype=X.dtype), X.T @ y)
 
 
-def decay_step(w, grad, lr, lambd):
-    return w - lr * (grad + lambd * w)
+def test_ridge_accepts_the_solution_which_gradient_descent_reaches(capsys):
+    assert lesson06.check_ridge(ridge) is True
+    assert lesson06.check_ridge(lambda X, y, lambd: ridge(X, y, lambd).reshape(-1)) is True
+    assert "✅" in capsys.readouterr().out
+    d = lesson06.high_dim_linear(n_train=20, num_inputs=30, seed=0)
+    X, y = d.X_train.double(), d.y_train.double()
+    w = torch.zeros(30, 1, dtype=torch.float64)
+    for _ in range(3000):  # full-batch gradient descent on mean((Xw − y)²)/2 + λ/2‖w‖²
+        w -= 0.02 * (X.T @ (X @ w - y) / 20 + 0.5 * w)
+    assert torch.allclose(w, ridge(X, y, 0.5), atol=1e-8)
 
 
-def test_decay_step_accepts_the_solution_and_the_factored_form(capsys):
-    assert lesson06.check_decay_step(decay_step) is True
-    assert lesson06.check_decay_step(lambda w, g, lr, lambd: (1 - lr * lambd) * w - lr * g) is True
+def test_ridge_hints(capsys):
+    cases = {
+        "nλI": lambda X, y, lambd: torch.linalg.solve(X.T @ X + lambd * torch.eye(X.shape[1], dtype=X.dtype), X.T @ y),
+        "λ is missing": lambda X, y, lambd: torch.linalg.pinv(X) @ y,
+        "not λw/2": lambda X, y, lambd: ridge(X, y, lambd / 2),
+        "gradient of the objective is not 0": lambda X, y, lambd: ridge(X, y, 2 * lambd),
+        "12 weights": lambda X, y, lambd: None,
+    }
+    for hint, fn in cases.items():
+        assert lesson06.check_ridge(fn) is False, hint
+        assert hint in capsys.readouterr().out, hint
+
+
+# --------------------------------------------------------------------------- exercise 3: an L1 step
+
+
+def l1_step(w, grad, lr, lambd):
+    return w - lr * (grad + lambd * torch.sign(w))
+
+
+def test_l1_step_accepts_the_solution(capsys):
+    assert lesson06.check_l1_step(l1_step) is True
     assert "✅" in capsys.readouterr().out
 
 
-def test_decay_step_hints(capsys):
+def test_l1_step_hints(capsys):
     cases = {
+        "weight decay (L2)": lambda w, g, lr, lambd: w - lr * (g + lambd * w),
         "plain SGD step": lambda w, g, lr, lambd: w - lr * g,
-        "not λw/2": lambda w, g, lr, lambd: w - lr * (g + lambd * w / 2),
-        "uphill": lambda w, g, lr, lambd: w + lr * (g + lambd * w),
-        "(1 − lr·λ)": lambda w, g, lr, lambd: (1 - lambd) * w - lr * g,
+        "scaled by lr too": lambda w, g, lr, lambd: w - lr * g - lambd * torch.sign(w),
+        "sign(0) = 0": lambda w, g, lr, lambd: w - lr * (g + lambd * torch.where(w >= 0, 1.0, -1.0)),
         "shaped like w": lambda w, g, lr, lambd: 0.0,
     }
     for hint, fn in cases.items():
-        assert lesson06.check_decay_step(fn) is False, hint
+        assert lesson06.check_l1_step(fn) is False, hint
         assert hint in capsys.readouterr().out, hint
 
 
-# --------------------------------------------------------------------------- exercise 3: parameter groups
-
-
-def decay_groups(net, lambd):
-    weights = [p for p in net.parameters() if p.dim() > 1]
-    others = [p for p in net.parameters() if p.dim() <= 1]
-    return [{"params": weights, "weight_decay": lambd}, {"params": others, "weight_decay": 0.0}]
-
-
-def test_decay_groups_accepts_the_solution(capsys):
-    assert lesson06.check_decay_groups(decay_groups) is True
-    assert "✅" in capsys.readouterr().out
-
-
-def test_decay_groups_hints(capsys):
-    def all_decayed(net, lambd):
-        return [{"params": list(net.parameters()), "weight_decay": lambd}]
-
-    def biases_left_out(net, lambd):
-        return [{"params": [p for p in net.parameters() if p.dim() > 1], "weight_decay": lambd}]
-
-    def swapped(net, lambd):
-        groups = decay_groups(net, lambd)
-        groups[0]["weight_decay"], groups[1]["weight_decay"] = 0.0, lambd
-        return groups
-
-    cases = {"a bias": all_decayed, "in no group": biases_left_out, "a weight matrix": swapped,
-             "returned None": lambda net, lambd: None, "refused them": lambda net, lambd: [1, 2]}
-    for hint, fn in cases.items():
-        assert lesson06.check_decay_groups(fn) is False, hint
-        assert hint in capsys.readouterr().out, hint
-
-
-def test_the_solution_groups_train_a_net():
-    net = nn.Sequential(nn.Linear(3, 2))
-    opt = torch.optim.SGD(decay_groups(net, 0.5), lr=1.0)
-    before = net[0].weight.detach().clone()
-    net(torch.zeros(1, 3)).sum().backward()  # zero input: the weight gradient is 0, only the decay acts
-    opt.step()
-    assert torch.allclose(net[0].weight, 0.5 * before)
+def test_checks_report_an_exception(capsys):
+    def broken(*args):
+        raise RuntimeError("boom")
+    for check in (lesson06.check_half_life, lesson06.check_ridge, lesson06.check_l1_step):
+        assert check(broken) is False
+        assert "RuntimeError: boom" in capsys.readouterr().out
 
 
 def test_a_negative_lambd_is_refused_by_name():
