@@ -103,7 +103,7 @@ def train_on_subset(n_train: int, num_steps: int = 300, n_val: int = 1000, num_h
     plus ``n_train``, ``batch_size``, ``epochs``, ``gap``. Seeded in ``fork_rng``: the caller's random state stays."""
     dev = device if isinstance(device, torch.device) else runtime.device(device)
     s = data.subset(n_train, check_int("n_val", n_val, 1, 10000), device=dev)
-    with torch.random.fork_rng(devices=[]), runtime.single_thread(dev):
+    with torch.random.fork_rng(), runtime.single_thread(dev):  # every device's generator is put back
         torch.manual_seed(seed)
         net = train.mlp(num_hiddens)
         batches = data.TensorBatches(s.X_train, s.y_train, min(check_int("batch_size", batch_size), n_train), True)
