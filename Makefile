@@ -35,6 +35,7 @@ help:
 
 setup: $(STAMP) $(DATA_STAMP)
 
+# Re-run when the pins change: requirements.txt, or D2L_VERSION in this Makefile.
 $(STAMP): requirements.txt pyproject.toml Makefile
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found. Install Python 3.11 (e.g. apt-get install python3.11 python3.11-venv) or run 'make PYTHON=/path/to/python3.11 setup'." >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
