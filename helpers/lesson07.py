@@ -1,5 +1,5 @@
 """Used in lesson 07: dropout (暂退法). Section 4's dropout slider is ``dropout_explorer`` (each move is
-one ``train_with_dropout`` run); the exercises call the checks at the end."""
+one ``train_with_dropout`` run); exercises 1–2 call ``check_test_time_dropout`` and ``check_dropout_variance``."""
 
 from __future__ import annotations
 
@@ -20,15 +20,21 @@ def train_with_dropout(dropout, num_epochs: int = 40, n_train: int = 300, n_test
     after each hidden layer (a rate, or one per layer), SGD with momentum 0.9 and optional weight decay
     ``lambd`` on the weights, on ``data.subset(n_train, n_test=n_test)``; seeded inside ``fork_rng``.
 
-    Returns ``train.train``'s per-epoch history; its training numbers are those the loop sees, dropout on.
+    Returns ``train.train``'s per-epoch history, with ``train_loss`` and ``train_acc`` measured like the test
+    numbers, in eval mode after each epoch (not the loop's running figures, taken with dropout on).
     """
     d = data.subset(n_train, n_test=n_test)
+
+    def eval_mode_train_numbers(epoch, net, history):
+        history["train_loss"][-1], history["train_acc"][-1] = train.evaluate(net, (d.X_train, d.y_train))
+
     with torch.random.fork_rng(devices=[]), single_thread(device):
         torch.manual_seed(seed)
         net = train.mlp(num_hiddens, dropout=dropout, init_std=None)
         optimizer = torch.optim.SGD(train.weight_groups(net, check_number("lambd", lambd, 0)), lr=lr, momentum=0.9)
         return train.train(net, data.TensorBatches(d.X_train, d.y_train, batch_size, shuffle=True),
-                           (d.X_test, d.y_test), num_epochs, optimizer=optimizer, device=device, verbose=False)
+                           (d.X_test, d.y_test), num_epochs, optimizer=optimizer, device=device, verbose=False,
+                           callback=eval_mode_train_numbers)
 
 
 def dropout_explorer(dropout: float = 0.0, **run_kwargs) -> widgets.interactive:
@@ -67,9 +73,9 @@ def _output(layer, X):
     return out, None
 
 
-def check_dropout_module(cls) -> bool:
-    """Exercise 1: ``cls(p)``, an nn.Module that drops a share p in train mode (survivors scaled by 1/(1 − p))
-    and returns its input unchanged in eval mode."""
+def check_test_time_dropout(cls) -> bool:
+    """Exercise 1: ``cls(p)``, dropout as first published: in train mode zero a share p and leave the survivors
+    as they are; in eval mode multiply by (1 − p), so eval gives what training gives on average."""
     ones, X = torch.ones(400, 500), torch.rand(3, 7, generator=torch.Generator().manual_seed(7)) + 0.5
     for p in (0.5, 0.2, 0.0, 1.0):
         layer, error = run_student_code(cls, p)
@@ -77,24 +83,24 @@ def check_dropout_module(cls) -> bool:
             return verdict(False, "", error or "cls(p) should be an nn.Module: call super().__init__() in it")
         out, hint = _output(layer.train(), ones)
         if hint or out.isnan().any():
-            return verdict(False, "", f"in train mode with p = {p}: " + (
-                hint or "NaN: at p = 1 return zeros instead of dividing by 1 − p = 0"))
-        zeroed = float((out == 0).float().mean())
+            return verdict(False, "", f"in train mode with p = {p}: {hint or 'NaN: nothing here divides by 1 − p'}")
+        zeroed, survivors = float((out == 0).float().mean()), out[out != 0]
         if 0 < p < 1 and torch.equal(out, ones):
-            return verdict(False, "", "in train mode nothing was dropped: apply dropout_layer when self.training")
+            return verdict(False, "", "in train mode nothing was dropped: zero each element with probability p")
         if abs(zeroed - p) > 0.02:
             return verdict(False, "", f"with p = {p} a share {zeroed:.2f} was zeroed" + (
                 ": p is the probability of dropping a unit, not of keeping it" if abs(zeroed + p - 1) <= 0.02 else ""))
-        survivors = out[out != 0]
-        if p < 1 and not torch.allclose(survivors, torch.full_like(survivors, 1 / (1 - p))):
-            return verdict(False, "", f"with p = {p} the surviving ones became {float(survivors[0]):.3f}: scale the "
-                                      f"survivors by 1/(1 − p) = {1 / (1 - p):.3f}")
+        if not torch.equal(survivors, torch.ones_like(survivors)):
+            return verdict(False, "", f"with p = {p} the surviving ones became {float(survivors[0]):.3f}: here the "
+                                      "survivors keep their value (dropout_layer's 1/(1 − p) is the inverted form)")
         out, hint = _output(layer.eval(), X)
-        if hint or not torch.equal(out, X):
-            return verdict(False, "", f"in eval mode: {hint}" if hint else "in eval mode the layer must return its "
-                                      "input unchanged: check self.training (net.eval() sets it to False)")
-    return verdict(True, "drops a share p in train mode with survivors scaled by 1/(1 − p), passes X through "
-                         "in eval mode, and handles p = 0 and p = 1", "")
+        if hint or not torch.allclose(out, (1 - p) * X):
+            return verdict(False, "", f"in eval mode: {hint}" if hint else (
+                f"in eval mode with p = {p} expected (1 − p)·X: " + ("X unchanged is right only for inverted dropout; "
+                "here training keeps on average (1 − p)·h" if torch.equal(out, X) else "see what training keeps on "
+                "average, E[h'] = (1 − p)·h")))
+    return verdict(True, "train: drop a share p, keep the survivors; eval: scale by (1 − p). Same expectation as "
+                         "inverted dropout, with the work moved to test time", "")
 
 
 def check_dropout_variance(fn) -> bool:

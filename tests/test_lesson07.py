@@ -12,7 +12,7 @@ import torch  # noqa: E402
 import traitlets  # noqa: E402
 from torch import nn  # noqa: E402
 
-from helpers import lesson07, train  # noqa: E402
+from helpers import data, lesson07, train  # noqa: E402
 from helpers.plot import set_controls  # noqa: E402
 
 FAST = dict(num_epochs=4, n_train=100, n_test=100)
@@ -59,6 +59,19 @@ def test_dropout_changes_the_run_and_is_seeded():
     check_history(half, FAST["num_epochs"])
     assert half["train_loss"] != none["train_loss"]
     assert lesson07.train_with_dropout(0.5, **FAST)["train_loss"] == half["train_loss"]
+
+
+def test_training_numbers_are_measured_in_eval_mode():
+    """The history's last train_loss/train_acc are the final net's, dropout off: rebuild the seeded run and compare."""
+    h = lesson07.train_with_dropout(0.5, **FAST, device="cpu")
+    d = data.subset(FAST["n_train"], n_test=FAST["n_test"])
+    torch.manual_seed(0)
+    net = train.mlp((256, 256), dropout=0.5, init_std=None)
+    opt = torch.optim.SGD(train.weight_groups(net, 0.0), lr=0.03, momentum=0.9)
+    running = train.train(net, data.TensorBatches(d.X_train, d.y_train, 50, shuffle=True), None, FAST["num_epochs"],
+                          optimizer=opt, device="cpu", verbose=False)
+    assert (h["train_loss"][-1], h["train_acc"][-1]) == pytest.approx(train.evaluate(net, (d.X_train, d.y_train)))
+    assert h["train_loss"][-1] != pytest.approx(running["train_loss"][-1])  # not the loop's figure, dropout on
 
 
 def test_dropout_narrows_the_train_test_gap():
@@ -193,7 +206,7 @@ def test_quick_moves_leave_one_plot_from_the_last_move(make, key, moves):
         km.shutdown_kernel(now=True)
 
 
-# --------------------------------------------------------------------------- exercise 1: a dropout module
+# --------------------------------------------------------------------------- exercise 1: dropout as first published
 
 
 def dropout_layer(X, dropout):
@@ -205,76 +218,71 @@ def dropout_layer(X, dropout):
     return mask * X / (1.0 - dropout)
 
 
-class MyDropout(nn.Module):
+class SolutionDropout(nn.Module):
     def __init__(self, p):
         super().__init__()
         self.p = p
 
     def forward(self, X):
         if self.training:
-            return dropout_layer(X, self.p)
-        return X
-
-
-def test_dropout_module_accepts_the_solution_and_nn_dropout(capsys):
-    assert lesson07.check_dropout_module(MyDropout) is True
-    assert lesson07.check_dropout_module(nn.Dropout) is True
-    assert "✅" in capsys.readouterr().out
+            return X * (torch.rand(X.shape, device=X.device) > self.p).float()
+        return X * (1 - self.p)
 
 
 def make(forward):
-    class Wrong(nn.Module):
+    class Attempt(nn.Module):
         def __init__(self, p):
             super().__init__()
             self.p = p
 
         def forward(self, X):
             return forward(self, X)
-    return Wrong
+    return Attempt
 
 
-def test_dropout_module_hints(capsys):
+def test_test_time_dropout_accepts_the_solution_and_another_route(capsys):
+    assert lesson07.check_test_time_dropout(SolutionDropout) is True
+    undo = make(lambda self, X: dropout_layer(X, self.p) * (1 - self.p) if self.training else X * (1 - self.p))
+    assert lesson07.check_test_time_dropout(undo) is True  # inverted dropout, its scaling undone: the same layer
+    assert "✅" in capsys.readouterr().out
+
+
+def test_test_time_dropout_eval_matches_the_training_average():
+    torch.manual_seed(0)
+    layer, X = SolutionDropout(0.3), torch.rand(4, 6) + 0.5
+    average = torch.stack([layer.train()(X) for _ in range(20_000)]).mean(dim=0)
+    assert torch.allclose(average, layer.eval()(X), rtol=0.03)
+
+
+def test_test_time_dropout_hints(capsys):
     def keep_p(self, X):
-        if not self.training or self.p in (0, 1):
-            return dropout_layer(X, self.p) if self.training else X
-        return dropout_layer(X, 1 - self.p)
-
-    def no_scaling(self, X):
-        if not self.training or self.p in (0, 1):
-            return dropout_layer(X, self.p) if self.training else X
-        return (torch.rand(X.shape) > self.p).float() * X
-
-    def nan_at_one(self, X):
-        return (torch.rand(X.shape) > self.p).float() * X / (1 - self.p) if self.training else X
+        if not self.training:
+            return X * (1 - self.p)
+        return X * (torch.rand(X.shape) > (1 - self.p)).float()
 
     class NotAModule:
         def __init__(self, p):
             self.p = p
 
     cases = {
-        "in eval mode the layer must return its input unchanged": make(lambda self, X: dropout_layer(X, self.p)),
-        "nothing was dropped": make(lambda self, X: X),
+        "the inverted form": nn.Dropout,                                      # the copy from section 2
+        "X unchanged is right only for inverted dropout": make(lambda self, X: (torch.rand(X.shape) > self.p).float()
+                                                               * X if self.training else X),
+        "E[h'] = (1 − p)·h": make(lambda self, X: (torch.rand(X.shape) > self.p).float() * X if self.training
+                                   else X * self.p),
+        "nothing was dropped": make(lambda self, X: X if self.training else X * (1 - self.p)),
         "not of keeping it": make(keep_p),
-        "scale the survivors": make(no_scaling),
-        "NaN": make(nan_at_one),
         "forward returned None": make(lambda self, X: None),
         "nn.Module": NotAModule,
     }
     for hint, cls in cases.items():
-        assert lesson07.check_dropout_module(cls) is False, hint
+        assert lesson07.check_test_time_dropout(cls) is False, hint
         assert hint in capsys.readouterr().out, hint
 
 
-def test_dropout_module_stub_does_not_raise(capsys):
-    class Stub(nn.Module):
-        def __init__(self, p):
-            super().__init__()
-            self.p = p
-
-        def forward(self, X):
-            # your code here
-            return None
-    assert lesson07.check_dropout_module(Stub) is False
+def test_test_time_dropout_stub_does_not_raise(capsys):
+    stub = make(lambda self, X: None)
+    assert lesson07.check_test_time_dropout(stub) is False
     assert "❌" in capsys.readouterr().out
 
 
