@@ -5,6 +5,7 @@ exercises 1–3 call ``check_half_life``, ``check_ridge`` and ``check_l1_step``.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
 import ipywidgets as widgets
@@ -98,7 +99,7 @@ def _number(got):
     """``got`` as a float if it is a real number (or a one-element tensor), else None."""
     if torch.is_tensor(got) and got.numel() == 1:
         got = got.item()
-    return float(got) if isinstance(got, (int, float)) and not isinstance(got, bool) else None
+    return float(got) if isinstance(got, numbers.Real) and not isinstance(got, bool) else None  # NumPy's too
 
 
 def check_half_life(fn) -> bool:

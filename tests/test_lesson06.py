@@ -3,6 +3,7 @@
 import math
 
 import ipywidgets as widgets
+import numpy as np
 import matplotlib
 
 matplotlib.use("Agg")
@@ -186,6 +187,7 @@ def half_life_lambda(lr, steps):
 def test_half_life_accepts_the_solution_and_a_simulation_it_verifies(capsys):
     assert lesson06.check_half_life(half_life_lambda) is True
     assert lesson06.check_half_life(lambda lr, steps: torch.tensor(half_life_lambda(lr, steps))) is True
+    assert lesson06.check_half_life(lambda lr, steps: np.float32(half_life_lambda(lr, steps))) is True
     lr, steps = 0.05, 100
     w = torch.tensor([3.0, -4.0])
     for _ in range(steps):
@@ -201,6 +203,7 @@ def test_half_life_hints(capsys):
         "k-th root": lambda lr, steps: (1 - 0.5 ** steps) / lr,
         "should be 0.5": lambda lr, steps: 0.5 / lr,
         "as a number": lambda lr, steps: None,
+        "got str": lambda lr, steps: str(half_life_lambda(lr, steps)),
         "NotImplementedError": lambda lr, steps: (_ for _ in ()).throw(NotImplementedError),
     }
     for hint, fn in cases.items():
