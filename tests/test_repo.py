@@ -132,3 +132,32 @@ def test_notebooks_embed_figures_instead_of_drawing_them(path):
     for i, cell in enumerate(cells(path)):
         if cell["cell_type"] == "code":
             assert not pattern.search(source(cell)), f"{path.name} cell {i} draws a figures/ image at run time"
+
+
+HELPERS_BUDGET = {"lines": 3000, "files": 16}
+
+
+def helpers_size() -> tuple[int, int]:
+    """(lines, files) of helpers/: every .py file, blank lines and comments included."""
+    files = sorted((ROOT / "helpers").rglob("*.py"))
+    return sum(len(p.read_text(encoding="utf-8").splitlines()) for p in files), len(files)
+
+
+def test_helpers_stay_small_and_the_readme_says_how_small():
+    lines, files = helpers_size()
+    assert lines <= HELPERS_BUDGET["lines"] and files <= HELPERS_BUDGET["files"], (lines, files)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"helpers/ holds ([\d,]+) lines in (\d+) files", readme)
+    assert stated, "README's layout section must say 'helpers/ holds N lines in M files'"
+    assert (int(stated.group(1).replace(",", "")), int(stated.group(2))) == (lines, files), (
+        f"README says {stated.group(0)!r}; helpers/ has {lines} lines in {files} files: update README.md")
+
+
+def test_each_lesson_module_says_where_it_is_used_and_imports_only_the_core():
+    for path in sorted((ROOT / "helpers").glob("lesson*.py")):
+        text = path.read_text(encoding="utf-8")
+        number = path.stem.removeprefix("lesson")
+        assert text.startswith(f'"""Used in lesson {number}'), f"{path.name} must open with 'Used in lesson {number}'"
+        assert any((ROOT / "notebooks").glob(f"{number}_*.ipynb")), f"{path.name}: no notebook {number}_*.ipynb"
+        others = set(re.findall(r"helpers\.?(?: import)? *(lesson\d\d)", text)) - {path.stem}
+        assert not others, f"{path.name} imports {sorted(others)}: lesson modules use the core, never each other"
