@@ -1,10 +1,10 @@
 """Used in lesson 03 (notebooks/03_activations.ipynb): activation functions and the gradient through depth.
 
-- "The improved ReLU family": ``improved_activations_figure``; ``DERIVATIVES``, the closed-form φ′ of the
-  seven ``train.ACTIVATIONS`` (at a kink, the value autograd takes), checked with ``autograd_derivative``.
-- "Why ReLU usually wins": ``gradient_norms`` (the experiment the notebook shows, saved for the explorer
-  and exercise 3) and ``plot_gradient_norms``.  "Explore": ``activation_explorer``.
-- Exercises 1–3: ``check_sigmoid_second_derivative``, ``check_silu_derivative``, ``check_sigmoid_depth``.
+"The improved ReLU family": ``DERIVATIVES``, the closed-form φ′ of the seven ``train.ACTIVATIONS`` (at a kink,
+autograd's value), and ``draw_phi``. "Why ReLU usually wins": ``gradient_norms`` (the notebook's experiment, saved for
+the explorer and exercise 3), ``plot_gradient_norms``. "Explore": ``activation_explorer``. Exercises 1–5 (in order):
+``check_sigmoid_second_derivative``, ``check_silu_derivative``, ``check_sigmoid_depth``, ``check_prelu_derivatives``,
+``check_sigmoid_net_for_tanh``.
 """
 
 import math
@@ -15,21 +15,19 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
+from torch.func import grad, vmap
 from torch.nn import functional as F
 
 from helpers import plot, train
 from helpers.runtime import check_choice, check_int, check_number, run_student_code, verdict
 
-SATURATED = 0.01  # |φ′(x)| below this counts as "saturated": almost no gradient passes
-IMPROVED = ("leaky_relu", "elu", "gelu", "silu")  # the "improved ReLU family" of the figure
 Derivative = namedtuple("Derivative", "label formula derivative_formula df")  # df: the closed-form φ′
 
 # In the lesson's order. nn.LeakyReLU's default slope is 0.01, nn.ELU's alpha 1; Φ is the standard normal CDF.
 DERIVATIVES: dict[str, Derivative] = {
     "sigmoid": Derivative("sigmoid", "1 / (1 + exp(−x))", "σ(x)·(1 − σ(x))",
                           lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))),
-    "tanh": Derivative("tanh", "(1 − exp(−2x)) / (1 + exp(−2x))", "1 − tanh²(x)",
-                       lambda x: 1 - torch.tanh(x) ** 2),
+    "tanh": Derivative("tanh", "(1 − exp(−2x)) / (1 + exp(−2x))", "1 − tanh²(x)", lambda x: 1 - torch.tanh(x) ** 2),
     "relu": Derivative("ReLU", "max(x, 0)", "1 if x > 0 else 0", lambda x: (x > 0).to(x.dtype)),
     "leaky_relu": Derivative("LeakyReLU", "x if x > 0 else 0.01·x", "1 if x > 0 else 0.01",
                              lambda x: torch.where(x > 0, 1.0, 0.01 * torch.ones_like(x))),
@@ -42,14 +40,7 @@ DERIVATIVES: dict[str, Derivative] = {
 }
 
 
-def autograd_derivative(f, x: torch.Tensor) -> torch.Tensor:
-    """φ′(x) by autograd, ``x`` (n,) → (n,): φ acts elementwise, so ∂/∂x_i Σ φ(x) = φ′(x_i)."""
-    x = x.detach().clone().requires_grad_(True)
-    f(x).sum().backward()
-    return x.grad.detach()
-
-
-def _draw_phi(ax, name: str, x, f, df, formulas: bool = False):
+def draw_phi(ax, name: str, x, f, df, formulas: bool = False):
     """φ (solid), φ′ (dashed) and φ′'s largest value (dotted) against x on ``ax``."""
     d = DERIVATIVES[name]
     ax.plot(x, f, color="C0", lw=2, label=f"φ(x) = {d.formula}" if formulas else f"{d.label}(x)")
@@ -60,16 +51,6 @@ def _draw_phi(ax, name: str, x, f, df, formulas: bool = False):
     ax.set(xlabel="x", title=d.label)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
-
-
-def improved_activations_figure():
-    """φ (solid) and φ′ (dashed) of LeakyReLU, ELU, GELU and SiLU on [−4, 4]."""
-    x = torch.linspace(-4, 4, 601)
-    fig, axes = plt.subplots(1, len(IMPROVED), figsize=(3.6 * len(IMPROVED), 3.2))
-    for ax, name in zip(axes, IMPROVED):
-        _draw_phi(ax, name, x, train.ACTIVATIONS[name]()(x), DERIVATIVES[name].df(x))
-    fig.tight_layout()
-    return fig
 
 
 @lru_cache(maxsize=64)
@@ -108,30 +89,23 @@ def plot_gradient_norms(norms: dict, ax=None, highlight: str | None = None):
 
 def compute_activation(activation: str = "sigmoid", x_range=(-6.0, 6.0), points: int = 401, depth: int = 10) -> dict:
     """``x``, ``f``, ``df`` (closed form), ``df_autograd`` on ``x_range`` ((points,) float64), their ``max_abs_diff``,
-    autograd's ``max_derivative``, the ``saturated_fraction`` (|φ′| < 0.01), ``gradient_norms(activation, depth)``;
-    or only a ``message`` for an empty range (both handles together)."""
-    lo, hi = x_range
-    if not lo < hi:
-        return {"activation": activation, "message": f"x range {(lo, hi)} is empty: drag the two handles apart."}
-    x = torch.linspace(lo, hi, points, dtype=torch.float64)
+    autograd's ``max_derivative``, the ``saturated_fraction`` (|φ′| < 0.01), ``gradient_norms(activation, depth)``."""
+    x = torch.linspace(*x_range, points, dtype=torch.float64)
     f, df = train.ACTIVATIONS[activation]()(x), DERIVATIVES[activation].df(x)
-    df_autograd = autograd_derivative(train.ACTIVATIONS[activation](), x)
-    return {"activation": activation, "x_range": (lo, hi), "x": x, "f": f, "df": df, "df_autograd": df_autograd,
+    df_autograd = vmap(grad(train.ACTIVATIONS[activation]()))(x)  # autograd: φ′ at every point
+    return {"activation": activation, "x_range": tuple(x_range), "x": x, "f": f, "df": df, "df_autograd": df_autograd,
             "max_abs_diff": float((df - df_autograd).abs().max()), "max_derivative": float(df_autograd.max()),
-            "saturated_fraction": float((df_autograd.abs() < SATURATED).double().mean()),
+            "saturated_fraction": float((df_autograd.abs() < 0.01).double().mean()),
             "gradient_norms": gradient_norms(activation, depth)}
 
 
 def draw_activation(result: dict, **_):
     """Two panels: φ and φ′ over the range (grey where saturated), and ‖∂L/∂W⁽ˡ⁾‖ per layer."""
-    if "message" in result:
-        print(result["message"])
-        return
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     x, df = result["x"], result["df"]
-    left.fill_between(x, 0, 1, where=(df.abs() < SATURATED), color="0.85", transform=left.get_xaxis_transform(),
+    left.fill_between(x, 0, 1, where=(df.abs() < 0.01), color="0.85", transform=left.get_xaxis_transform(),
                       label="|φ′| < 0.01 (saturated)")
-    _draw_phi(left, result["activation"], x, result["f"], df, formulas=True)
+    draw_phi(left, result["activation"], x, result["f"], df, formulas=True)
     name, own = result["activation"], result["gradient_norms"]
     plot_gradient_norms({n: gradient_norms(n, len(own) - 1) for n in ("sigmoid", "relu", name)}, right, name)
     right.set_title(f"gradient through depth at init: layer 1 / output = {own[0] / own[-1]:.1e}", fontsize=10)
@@ -146,12 +120,9 @@ def activation_explorer(activation: str = "sigmoid", x_range=(-6.0, 6.0), limit:
     lo, hi = (check_number("x_range", v, -limit, limit) for v in pair)
     if not lo < hi:
         raise ValueError(f"x_range={x_range!r} is empty: low must be below high")
-    return plot.explorer(
-        compute_activation, draw_activation,
-        activation=widgets.Dropdown(options=[(d.label, name) for name, d in DERIVATIVES.items()],
-                                    value=activation, description="φ"),
-        x_range=widgets.FloatRangeSlider(value=(lo, hi), min=-limit, max=limit, step=0.5, description="x range"),
-    )
+    return plot.explorer(compute_activation, draw_activation, activation=widgets.Dropdown(
+        options=[(d.label, name) for name, d in DERIVATIVES.items()], value=activation, description="φ"),
+        x_range=widgets.FloatRangeSlider(value=(lo, hi), min=-limit, max=limit, step=0.5, description="x range"))
 
 
 # --- exercise checks
@@ -159,33 +130,34 @@ def activation_explorer(activation: str = "sigmoid", x_range=(-6.0, 6.0), limit:
 GRID = torch.linspace(-8, 8, 1601)  # float32, where the student's function is evaluated
 
 
-def _check_closed_form(fn, want: torch.Tensor, name: str, hint: str) -> bool:
-    with torch.inference_mode():  # a closed form needs no autograd; a call to autograd fails in here
-        got, error = run_student_code(fn, GRID.clone())
-    if error and run_student_code(fn, GRID.clone())[1] is None:
-        error = "it only works with autograd on: write the derivative out (torch.sigmoid is allowed), no .backward()"
-    if error or not torch.is_tensor(got) or got.shape != GRID.shape:
+def _closed_form(fn, want: torch.Tensor, name: str, hint: str, x=GRID, reference="autograd's") -> str | None:
+    """None if ``fn(x)``, run with autograd off (a closed form needs none), equals ``want`` within 1e-6; else a hint."""
+    with torch.inference_mode():
+        got, error = run_student_code(fn, x.clone())
+    if error and run_student_code(fn, x.clone())[1] is None:
+        return "it only works with autograd on: write the derivative out (torch.sigmoid is allowed), no .backward()"
+    if error or not torch.is_tensor(got) or got.shape != x.shape:
         what = tuple(got.shape) if torch.is_tensor(got) else "None" if got is None else type(got).__name__
-        return verdict(False, "", error or f"{getattr(fn, '__name__', 'your function')} returned {what}; "
-                                           "return a tensor of the same shape as x, computed elementwise")
+        return error or f"your {name} came back as {what}; return a tensor shaped like x, computed elementwise"
     diff = (got.to(want.dtype) - want).abs()
     i = int(diff.argmax())
-    return verdict(float(diff.max()) < 1e-6, f"your {name} matches autograd's on 1601 points in [-8, 8] "
-                   f"(max abs diff {float(diff.max()):.1e}).", f"at x = {float(GRID[i]):.2f} you return "
-                   f"{float(got[i]):.6f} but autograd says {float(want[i]):.6f}. {hint}")
+    return None if float(diff.max()) < 1e-6 else (f"at x = {float(x[i]):.2f} your {name} is {float(got[i]):.6f}, "
+                                                  f"{reference} {float(want[i]):.6f}. {hint}")
 
 
 def check_sigmoid_second_derivative(sigmoid_second_derivative) -> bool:
     """``sigmoid_second_derivative(x)`` must equal σ″(x) = σ(x)(1 − σ(x))(1 − 2σ(x)), without autograd."""
-    return _check_closed_form(sigmoid_second_derivative, autograd_derivative(DERIVATIVES["sigmoid"].df, GRID), "σ″",
-                              "Differentiate σ′ = σ · (1 − σ) with the product rule, and wherever σ itself gets "
-                              "differentiated, write σ′ = σ · (1 − σ) again.")
+    error = _closed_form(sigmoid_second_derivative, vmap(grad(DERIVATIVES["sigmoid"].df))(GRID), "σ″", "Differentiate "
+                         "σ′ = σ · (1 − σ) with the product rule, and wherever σ itself gets differentiated, write "
+                         "σ′ = σ · (1 − σ) again.")
+    return verdict(not error, "your σ″ matches autograd's on 1601 points in [-8, 8].", error)
 
 
 def check_silu_derivative(silu_derivative) -> bool:
     """``silu_derivative(x)`` must equal d/dx [x·σ(x)] = σ(x) + x·σ(x)(1 − σ(x)), without autograd."""
-    return _check_closed_form(silu_derivative, autograd_derivative(F.silu, GRID), "SiLU′", "SiLU is a product, "
-                              "x times σ(x): use the product rule, (x·σ)′ = 1·σ + x·σ′, with σ′ = σ(1 − σ).")
+    error = _closed_form(silu_derivative, vmap(grad(F.silu))(GRID), "SiLU′", "SiLU is a product, x times σ(x): use "
+                         "the product rule, (x·σ)′ = 1·σ + x·σ′, with σ′ = σ(1 − σ).")
+    return verdict(not error, "your SiLU′ matches autograd's on 1601 points in [-8, 8].", error)
 
 
 def check_sigmoid_depth(depth) -> bool:
@@ -198,3 +170,31 @@ def check_sigmoid_depth(depth) -> bool:
                    f"with {depth} layers, layer 1 / output = {share:.1e}: not yet below 1e-6, more layers"
                    + (" (the bound (1/4)^L reaches 1e-6 at 10, but the weights give part back)" * (depth <= 10))
                    if share >= 1e-6 else f"already {depth - 1} layers give {shallower:.1e} < 1e-6: fewer layers")
+
+
+def check_prelu_derivatives(prelu_derivatives) -> bool:
+    """``prelu_derivatives(x, alpha)`` → (∂/∂x, ∂/∂α) of pReLU(x) = max(0, x) + α·min(0, x), without autograd;
+    compared with autograd through torch's own F.prelu and a difference in α (exact: pReLU is linear in α)."""
+    x, a = GRID[GRID.abs() > 1e-3], torch.tensor([0.3])  # at the kink x = 0 either one-sided slope is fine
+    error = _closed_form(lambda t: prelu_derivatives(t, 0.3)[0], vmap(grad(lambda t: F.prelu(t, a)))(x), "∂/∂x",
+                         "pReLU is x for x > 0 and α·x for x < 0: slope 1 on one side, α on the other.", x,
+                         "torch's F.prelu says") or _closed_form(lambda t: prelu_derivatives(t, 0.3)[1], F.prelu(
+                             x, a + 1) - F.prelu(x, a), "∂/∂α", "α enters only through α·min(0, x): differentiate "
+                             "that in α, x held fixed (one value per x, not a sum).", x, "a difference in α says")
+    return verdict(not error, "∂/∂x = 1 for x > 0 and α for x < 0; ∂/∂α = min(0, x), 0 for every x > 0.", error)
+
+
+def check_sigmoid_net_for_tanh(sigmoid_params) -> bool:
+    """``sigmoid_params(W1, b1, W2, b2)`` → (V1, c1, V2, c2) with V2·σ(V1·x + c1) + c2 = W2·tanh(W1·x + b1) + b2."""
+    g = torch.Generator().manual_seed(3)
+    W1, b1, W2, b2, X = (torch.randn(*shape, generator=g) for shape in ((6, 3), (6,), (2, 6), (2,), (200, 3)))
+    params, error = run_student_code(sigmoid_params, W1.clone(), b1.clone(), W2.clone(), b2.clone())
+    if not error and not (isinstance(params, (tuple, list)) and len(params) == 4):
+        error = f"return four tensors (V1, c1, V2, c2) for the sigmoid net; got {type(params).__name__}"
+    diff, error = (None, error) if error else run_student_code(  # (200, 2): the sigmoid net minus the tanh net
+        lambda V1, c1, V2, c2: torch.sigmoid(X @ V1.T + c1) @ V2.T + c2 - torch.tanh(X @ W1.T + b1) @ W2.T - b2,
+        *params)
+    if not error and not float(diff.abs().max()) < 1e-5:  # NaN fails too
+        error = ("the outputs differ by the same vector for every input: the output bias must absorb the − 1" if float(
+            diff.std(dim=0).max()) < 1e-5 else "tanh z = 2σ(2z) − 1: the sigmoid units see 2z, W2 takes the 2")
+    return verdict(not error, "your sigmoid net computes the tanh net's function, on 200 random inputs.", error)

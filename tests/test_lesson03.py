@@ -7,6 +7,7 @@ import matplotlib
 import pytest
 import torch
 from torch import nn
+from torch.func import grad, vmap
 
 from helpers import lesson03, plot, train
 
@@ -24,7 +25,7 @@ def test_closed_form_derivative_equals_autograd(name):
     for x in (torch.linspace(-6, 6, 2001, dtype=torch.float64), torch.linspace(-8, 8, 1601)):
         got = lesson03.DERIVATIVES[name].df(x)
         assert got.dtype == x.dtype
-        assert float((lesson03.autograd_derivative(train.ACTIVATIONS[name](), x) - got).abs().max()) < 1e-6
+        assert float((vmap(grad(train.ACTIVATIONS[name]()))(x) - got).abs().max()) < 1e-6
 
 
 # the largest φ′, as the lesson states them (GELU's at x = √2, SiLU's near x = 2.4)
@@ -44,13 +45,7 @@ def test_sigmoid_derivative_peaks_at_a_quarter_at_zero():
 def test_a_wrong_closed_form_would_be_caught():
     """The comparison can fail: sigmoid's f used as its own derivative is far off."""
     x = torch.linspace(-6, 6, 101, dtype=torch.float64)
-    assert float((lesson03.autograd_derivative(torch.sigmoid, x) - torch.sigmoid(x)).abs().max()) > 0.1
-
-
-def test_autograd_derivative_does_not_touch_its_input():
-    x = torch.linspace(-1, 1, 5)
-    lesson03.autograd_derivative(torch.tanh, x)
-    assert x.grad is None and not x.requires_grad
+    assert float((vmap(grad(torch.sigmoid))(x) - torch.sigmoid(x)).abs().max()) > 0.1
 
 
 def _reference_norms(activation, depth, width=128, batch_size=256, seed=0):
@@ -96,8 +91,11 @@ def test_gradient_norms_refuse_bad_arguments(kwargs, name):
 def test_figures_draw():
     import matplotlib.pyplot as plt
 
-    fig = lesson03.improved_activations_figure()
-    assert [ax.get_title() for ax in fig.axes] == ["LeakyReLU", "ELU", "GELU", "SiLU"]
+    fig, axes = plt.subplots(1, 2)
+    x = torch.linspace(-4, 4, 101)
+    for ax, name in zip(axes, ("elu", "gelu")):
+        lesson03.draw_phi(ax, name, x, train.ACTIVATIONS[name]()(x), lesson03.DERIVATIVES[name].df(x))
+    assert [ax.get_title() for ax in fig.axes] == ["ELU", "GELU"] and len(axes[0].get_lines()) == 5
     plt.close(fig)
     ax = lesson03.plot_gradient_norms({"sigmoid": [1e-5, 1e-2, 1.0], "relu": [1.0, 1.0, 1.0]}, highlight="relu")
     assert len(ax.get_lines()) == 2 and ax.get_yscale() == "log"
@@ -126,10 +124,10 @@ def test_a_wider_range_saturates_sigmoid_more_and_tanh_more_than_sigmoid():
     assert lesson03.compute_activation("tanh", (-10, 10))["saturated_fraction"] > wide["saturated_fraction"]
 
 
-def test_explorer_says_an_empty_range_is_empty_without_crashing():
+def test_explorer_survives_both_handles_together():
     panel = lesson03.activation_explorer()
     result = plot.set_controls(panel, x_range=(2.0, 2.0))
-    assert "empty" in result["message"]
+    assert result["max_derivative"] == pytest.approx(0.25 * (1 - math.tanh(1.0) ** 2), rel=1e-6)
 
 
 @pytest.mark.parametrize("kwargs, name", [
@@ -170,7 +168,7 @@ def test_check_sigmoid_second_derivative(capsys):
     assert lesson03.check_sigmoid_second_derivative(sigmoid_second_derivative) is True
     assert "σ″ matches" in capsys.readouterr().out
     assert lesson03.check_sigmoid_second_derivative(lambda x: None) is False
-    assert "returned None" in capsys.readouterr().out
+    assert "came back as None" in capsys.readouterr().out
     assert lesson03.check_sigmoid_second_derivative(lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))) is False
     assert "product rule" in capsys.readouterr().out, "σ′ itself is not σ″"
     assert lesson03.check_sigmoid_second_derivative(lambda x: -sigmoid_second_derivative(x)) is False
@@ -215,3 +213,47 @@ def test_silu_derivative_facts_in_exercise_2s_solution():
     assert float(nn.functional.silu(sign_changes)) == pytest.approx(-0.28, abs=0.005)
     assert float(df.min()) == pytest.approx(-0.1, abs=0.005)
     assert float(x[df.argmax()]) == pytest.approx(2.4, abs=0.01) and float(df.max()) == pytest.approx(1.1, abs=0.01)
+
+
+def prelu_derivatives(x, alpha):
+    return torch.where(x > 0, 1.0, alpha), torch.clamp(x, max=0)
+
+
+def test_check_prelu_derivatives(capsys):
+    assert lesson03.check_prelu_derivatives(prelu_derivatives) is True
+    assert "min(0, x)" in capsys.readouterr().out
+    assert lesson03.check_prelu_derivatives(lambda x, a: ((x > 0).float(), x.clamp(max=0))) is False  # ReLU′
+    assert "slope 1 on one side, α on the other" in capsys.readouterr().out
+    assert lesson03.check_prelu_derivatives(lambda x, a: (torch.where(x > 0, 1.0, 0.25), x.clamp(max=0))) is False
+    assert lesson03.check_prelu_derivatives(lambda x, a: (torch.where(x > 0, 1.0, a), x)) is False
+    assert "x held fixed" in capsys.readouterr().out
+    assert lesson03.check_prelu_derivatives(lambda x, a: (torch.where(x > 0, 1.0, a), x.clamp(max=0).sum())) is False
+    assert "shaped like x" in capsys.readouterr().out
+    assert lesson03.check_prelu_derivatives(lambda x, a: None) is False
+
+    def by_autograd(x, alpha):
+        x = x.clone().requires_grad_(True)
+        (torch.relu(x) + alpha * x.clamp(max=0)).sum().backward()
+        return x.grad, x.detach().clamp(max=0)
+    assert lesson03.check_prelu_derivatives(by_autograd) is False
+    assert "autograd" in capsys.readouterr().out
+
+
+def sigmoid_params(W1, b1, W2, b2):
+    return 2 * W1, 2 * b1, 2 * W2, b2 - W2.sum(dim=1)
+
+
+def test_check_sigmoid_net_for_tanh(capsys):
+    assert lesson03.check_sigmoid_net_for_tanh(sigmoid_params) is True
+    assert "tanh net's function" in capsys.readouterr().out
+    # σ(−z) = 1 − σ(z): the mirrored net is right too, and the check accepts it
+    assert lesson03.check_sigmoid_net_for_tanh(lambda W1, b1, W2, b2: (-2 * W1, -2 * b1, -2 * W2, b2 + W2.sum(1)))
+    assert lesson03.check_sigmoid_net_for_tanh(lambda W1, b1, W2, b2: (2 * W1, 2 * b1, 2 * W2, b2)) is False
+    assert "absorb the − 1" in capsys.readouterr().out
+    assert lesson03.check_sigmoid_net_for_tanh(lambda W1, b1, W2, b2: (W1, b1, 2 * W2, b2 - W2.sum(1))) is False
+    assert lesson03.check_sigmoid_net_for_tanh(lambda W1, b1, W2, b2: (2 * W1, 2 * b1, W2, b2 - W2.sum(1))) is False
+    assert "see 2z" in capsys.readouterr().out
+    assert lesson03.check_sigmoid_net_for_tanh(lambda W1, b1, W2, b2: None) is False
+    assert "four tensors" in capsys.readouterr().out
+    assert lesson03.check_sigmoid_net_for_tanh(lambda W1, b1, W2, b2: (2 * W1.T, 2 * b1, 2 * W2, b2)) is False
+    assert "RuntimeError" in capsys.readouterr().out
