@@ -1,11 +1,11 @@
 """Used in lesson 09 (numerical stability and initialization · 数值稳定性和模型初始化).
 
 - ``deep_net(depth, width, activation, scheme)``: a deep MLP on the core's
-  ``train.mlp``, initialized by ``init_`` (sections 2, 3, 5 and the explorer).
+  ``train.mlp``, initialized by ``init_`` (sections 2, 4, 5, 6, the explorer).
 - ``layer_stats(net, X, y)``: the spread of every hidden layer's output and of
-  every weight matrix's gradient at initialization (sections 2, 3, 5).
+  every weight matrix's gradient at initialization (sections 2 and 4).
 - ``init_race``: the deep net trained on a Fashion-MNIST subset with each
-  initialization, same data and minibatches (section 6).
+  initialization, same data and minibatches (section 5).
 - ``stats_explorer``: depth, activation and initialization → the per-layer
   statistics (section 7).
 - The exercise checks (section 8).
