@@ -1,7 +1,7 @@
 """Used in lesson 04 (training the note's MLP): what the trained model gets right and wrong.
 
 Section 5 ("Prediction") calls ``predict``, ``per_class_accuracy``, ``plot_per_class_accuracy``, ``confusion_matrix``,
-``plot_confusion_matrix`` and ``top_confusions``; section 6 (exercises) the three ``check_…``. Training is train.train.
+``plot_confusion_matrix`` and ``top_confusions``; section 7 (exercises) the three ``check_…``. Training is train.train.
 """
 
 from __future__ import annotations
