@@ -1,8 +1,8 @@
 """Used in lesson 08 (notebooks/08_backprop.ipynb), forward and backward propagation (前向传播与反向传播).
 
-Sections 5 and 8 call ``grad_check_sparse`` (CS231n's check at random entries, with its ``rel_error``); the
-exercises end in ``check_activation_backward`` (1), ``check_bias_backward`` (2), ``check_central_difference`` (3).
-What the lesson teaches, ``forward``, ``backward``, makemore's ``cmp``, is written in the notebook."""
+Section 5's ``grad_check_sparse`` (written in the notebook) calls ``central_difference`` and ``rel_error``; the
+exercises end in ``check_activation_backward`` (1), ``check_bias_backward`` (2), ``check_central_difference`` (3)
+and ``check_memory`` (4). What the lesson teaches, ``forward``, ``backward``, makemore's ``cmp``, is in the notebook."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from helpers.runtime import check_choice, check_int, check_number, run_student_code, verdict
+from helpers.runtime import check_choice, run_student_code, verdict
 
 
 def rel_error(a, b) -> float:
@@ -21,7 +21,7 @@ def rel_error(a, b) -> float:
     return float(((a - b).abs() / (a.abs() + b.abs()).clamp(min=1e-8)).max()) if a.numel() else 0.0
 
 
-def _central_difference(f, x: torch.Tensor, index: tuple, h: float) -> float:
+def central_difference(f, x: torch.Tensor, index: tuple, h: float) -> float:
     """(f(x + h·e) − f(x − h·e)) / 2h, e the unit tensor at x[index]; x is changed in place and restored."""
     old = x[index].item()
     with torch.no_grad():
@@ -34,30 +34,11 @@ def _central_difference(f, x: torch.Tensor, index: tuple, h: float) -> float:
             x[index] = old
 
 
-def grad_check_sparse(f, x: torch.Tensor, analytic: torch.Tensor, num_checks: int = 10, h: float = 1e-6,
-                      seed: int = 0, verbose: bool = True) -> list[float]:
-    """Relative errors of ``analytic`` (∂f/∂x, x's shape) against central differences at ``num_checks`` distinct
-    entries drawn with ``seed``; ``verbose`` prints them as CS231n's does. Run it in float64; x is left unchanged."""
-    if analytic.shape != x.shape:
-        raise ValueError(f"analytic has shape {tuple(analytic.shape)} but x has shape {tuple(x.shape)}; "
-                         "a gradient has the shape of what it is the gradient of")
-    num_checks, h = check_int("num_checks", num_checks), check_number("h", h, above=0)
-    positions = torch.randperm(x.numel(), generator=torch.Generator().manual_seed(seed))[:num_checks]
-    errors = []
-    for index in zip(*(i.tolist() for i in torch.unravel_index(positions, x.shape))):
-        numerical, exact = _central_difference(f, x, index, h), float(analytic[index])
-        errors.append(rel_error(numerical, exact))
-        if verbose:
-            print(f"{str(index):12s} numerical: {numerical: .6e}  analytic: {exact: .6e}  "
-                  f"relative error: {errors[-1]:.2e}")
-    return errors
-
-
 # --- exercise checks
 # A small seeded float64 problem, n, d, h, q all different so that a transpose cannot hide. The reference
 # gradients are central differences of J at every entry: no autograd, no formula to share a mistake.
 N, D, H, Q, LAMBD = 7, 6, 5, 3, 0.1
-PHI = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+PHI = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "silu": F.silu}
 DERIVATIVE = {"tanh": "φ′(z) = 1 − tanh²(z) = 1 − h²", "sigmoid": "φ′(z) = σ(z)(1 − σ(z)) = h ⊙ (1 − h)"}
 AUTOGRAD_HINT = ("your function asks autograd (.backward(), torch.autograd, torch.func) for the gradient: "
                  "this exercise is to work it out by hand, with the chain rule or by central differences")
@@ -68,10 +49,8 @@ def problem(seed: int = 0, biases: bool = False) -> dict:
     g = torch.Generator().manual_seed(seed)
     X, y = torch.randn(N, D, generator=g, dtype=torch.float64), torch.randint(Q, (N,), generator=g)
     W1, W2 = (0.7 * torch.randn(*shape, generator=g, dtype=torch.float64) for shape in ((H, D), (Q, H)))
-    if not biases:
-        return {"X": X, "y": y, "W1": W1, "W2": W2, "lambd": LAMBD}
-    b1, b2 = (0.5 * torch.randn(k, generator=g, dtype=torch.float64) for k in (H, Q))
-    return {"X": X, "y": y, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "lambd": LAMBD}
+    b1, b2 = (0.5 * torch.randn(k, generator=g, dtype=torch.float64) for k in (H, Q))   # drawn last: W1, W2 the same
+    return {k: v for k, v in dict(X=X, y=y, W1=W1, b1=b1, W2=W2, b2=b2, lambd=LAMBD).items() if biases or k[0] != "b"}
 
 
 def _objective(p: dict, phi, W1, W2, b1=0, b2=0):
@@ -84,7 +63,7 @@ def reference(p: dict, phi) -> dict:
     """∂J/∂ each weight and bias of ``p`` by central differences (h = 1e-5) at every entry; error about 1e-10."""
     params = {k: p[k].clone() for k in p if k[0] in "Wb"}
     J = lambda _: _objective(p, phi, **params)  # noqa: E731 - sees the entry being nudged, through params
-    return {k: torch.tensor([_central_difference(J, x, i, 1e-5) for i in itertools.product(*map(range, x.shape))],
+    return {k: torch.tensor([central_difference(J, x, i, 1e-5) for i in itertools.product(*map(range, x.shape))],
                             dtype=x.dtype).reshape(x.shape) for k, x in params.items()}
 
 
@@ -100,12 +79,11 @@ def _close(a, b) -> bool:
 
 
 def _shape_hint(label: str, got, want: torch.Tensor) -> str | None:
-    if not torch.is_tensor(got):
-        return f"{label} is {type(got).__name__}, not a tensor"
-    if want.dim() == 1 and got.shape == (N, len(want)):
-        return f"{label} has one row per example, {tuple(got.shape)}: sum the rows over the batch"
-    if got.shape != want.shape:
-        return f"{label} has shape {tuple(got.shape)}, but a gradient has its variable's shape, {tuple(want.shape)}"
+    return (f"{label} is {type(got).__name__}, not a tensor" if not torch.is_tensor(got) else
+            f"{label} has one row per example, {tuple(got.shape)}: sum the rows over the batch"
+            if want.dim() == 1 and got.shape == (N, len(want)) else
+            f"{label} has shape {tuple(got.shape)}, but a gradient has its variable's shape, {tuple(want.shape)}"
+            if got.shape != want.shape else None)
 
 
 def _watched(fn, *args):
@@ -167,11 +145,11 @@ def check_bias_backward(fn) -> bool:
 def check_central_difference(fn) -> bool:
     """Exercise 3: ``fn(f, W, index, h) -> float``, (f(W + h·e) − f(W − h·e)) / 2h at W[index], W restored: first
     on f(W) = ΣW³ + W₀₀W₁₂, then on the note's network, where it must tell the right dW1 from one without λW1."""
-    def cubic(W):
-        return (W ** 3).sum() + W[0, 0] * W[1, 2]  # f(W) = ΣW³ + W₀₀W₁₂, ∂f/∂W₁₂ = 3W₁₂² + W₀₀
+    cubic = lambda W: (W ** 3).sum() + W[0, 0] * W[1, 2]  # noqa: E731 - ∂f/∂W₁₂ = 3W₁₂² + W₀₀
     W, index, h = torch.randn(3, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64), (1, 2), 1e-5
     before, slope = W.clone(), 3 * W[index].item() ** 2 + W[0, 0].item()
-    value, hint = _watched(fn, cubic, W, index, h)
+    value, hint = (None, "that is lesson08.central_difference, the lesson's own: write yours") if fn is \
+        central_difference else _watched(fn, cubic, W, index, h)
     if hint is None and not (isinstance(value, (int, float)) or torch.is_tensor(value) and value.numel() == 1):
         hint = f"return one number, (f(W + h·e) − f(W − h·e)) / (2h); the function returned {type(value).__name__}"
     elif hint is None and not torch.equal(W, before):
@@ -198,3 +176,25 @@ def check_central_difference(fn) -> bool:
         hint = f"on the network your estimates are off the right dW1 by a relative {good:.1e}; expect < 1e-6"
     return verdict(hint is None, f"relative errors ≤ {good:.1e} on the right dW1, up to {bad:.1e} on a dW1 that "
                                  "forgot λW1: your check catches that bug", hint or "")
+
+
+def check_memory(fn) -> bool:
+    """Exercise 4: ``fn(n, widths, activation) -> (train, inference)``, floats autograd saves for backward (weights
+    aside) and the most alive at once under no_grad (X counted); derived here, measured in tests/test_lesson08.py."""
+    for n, (d, *hidden, q), act in ((8, (20, 12, 9, 7, 5), "tanh"), (5, (9, 4, 30), "relu"),
+                                    (256, (784, 256, 10), "silu")):
+        train = n * (d + sum(hidden) * (2 if act == "silu" else 1))   # each layer's input; SiLU's φ′ reads z as well
+        peak = n * max(d + a * (i > 0) + b * (2 if i < len(hidden) else 1)    # X, the layer's input, Z and φ(Z) (or O)
+                       for i, (a, b) in enumerate(itertools.pairwise((d, *hidden, q))))
+        got, hint = run_student_code(fn, n, (d, *hidden, q), act)
+        if hint is None and not (isinstance(got, (tuple, list)) and [type(v) for v in got] == [int, int]):
+            hint = f"return a pair of whole numbers (train, inference); the function returned {got!r}"
+        elif hint is None and got[0] != train:
+            hint = (f"autograd keeps {train} floats, you said {got[0]}: each layer keeps its input "
+                    "(dW = dZᵀ · input), and φ what its φ′ reads (can φ′ be computed from h alone?)")
+        elif hint is None and got[1] != peak:
+            hint = (f"at most {peak} floats are alive at once, you said {got[1]}: under no_grad nothing is "
+                    "kept, but X stays (the caller holds it), and while φ runs both Z and φ(Z) exist")
+        if hint:
+            return verdict(False, "", f"for n={n}, widths={(d, *hidden, q)}, φ = {act}: {hint}")
+    return verdict(True, "both counts are right, for tanh, ReLU and SiLU and one to three hidden layers", "")

@@ -1,15 +1,19 @@
-"""helpers.lesson08: the sparse gradient check, and lesson 08's exercise checks.
+"""helpers.lesson08: the central difference, and lesson 08's exercise checks.
 
 Every check passes the notebook's solution and fails wrong answers with a specific hint, never raising;
 the hand-gradient checks also refuse answers computed through autograd.
 """
 
+import weakref
+
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from helpers import lesson08
-from helpers.lesson08 import _central_difference, grad_check_sparse, rel_error
+from helpers.lesson08 import rel_error
 
 
 # --------------------------------------------------------------------------- gradient-checking tools
@@ -25,7 +29,7 @@ def test_central_difference_matches_a_known_derivative_and_restores_x():
     x = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64)
     before = x.clone()
     for index in [(0, 0), (0, 1), (1, 0), (1, 1)]:
-        estimate = _central_difference(lambda t: (t ** 3).sum(), x, index, 1e-5)
+        estimate = lesson08.central_difference(lambda t: (t ** 3).sum(), x, index, 1e-5)
         assert rel_error(estimate, 3 * before[index].item() ** 2) < 1e-8
     assert torch.equal(x, before)
 
@@ -37,48 +41,8 @@ def test_central_difference_restores_x_when_f_raises():
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        _central_difference(boom, x, (1,), 1e-6)
+        lesson08.central_difference(boom, x, (1,), 1e-6)
     assert torch.equal(x, torch.zeros(3, dtype=torch.float64))
-
-
-def test_grad_check_sparse_passes_a_right_gradient_and_catches_a_wrong_one(capsys):
-    torch.manual_seed(0)
-    A = torch.randn(4, 5, dtype=torch.float64)
-    W = torch.randn(5, 3, dtype=torch.float64)
-
-    def f(w):
-        return torch.tanh(A @ w).sum()
-
-    right = A.T @ (1 - torch.tanh(A @ W) ** 2)  # d/dW of sum(tanh(A W)), (5, 3)
-    before = W.clone()
-    errors = grad_check_sparse(f, W, right, num_checks=8, seed=1)
-    assert len(errors) == 8 and max(errors) < 1e-7
-    assert "relative error" in capsys.readouterr().out
-    assert torch.equal(W, before)
-    assert max(grad_check_sparse(f, W, right + 0.1, num_checks=8, seed=1, verbose=False)) > 1e-3
-    # the same seed checks the same entries
-    assert grad_check_sparse(f, W, right, num_checks=8, seed=1, verbose=False) == errors
-
-
-def test_grad_check_sparse_checks_distinct_entries_row_major(capsys):
-    x = torch.arange(6, dtype=torch.float64).reshape(2, 3)
-    errors = grad_check_sparse(lambda t: (t ** 2).sum(), x, 2 * x, num_checks=10, seed=0)
-    entries = [line.split(")")[0] + ")" for line in capsys.readouterr().out.splitlines()]
-    assert len(errors) == 6 and len(set(entries)) == 6
-    # torch.unravel_index gives the same entries as the old hand-written row-major unravel
-    order = torch.randperm(6, generator=torch.Generator().manual_seed(0)).tolist()
-    assert entries == [str(divmod(i, 3)) for i in order]
-
-
-def test_grad_check_sparse_refuses_bad_arguments():
-    W = torch.zeros(2, 3, dtype=torch.float64)
-    f = lambda t: t.sum()  # noqa: E731
-    with pytest.raises(ValueError, match=r"analytic has shape \(3, 2\) but x has shape \(2, 3\)"):
-        grad_check_sparse(f, W, torch.zeros(3, 2))
-    with pytest.raises(ValueError, match="num_checks="):
-        grad_check_sparse(f, W, torch.zeros(2, 3), num_checks=0)
-    with pytest.raises(ValueError, match="h="):
-        grad_check_sparse(f, W, torch.zeros(2, 3), h=0.0)
 
 
 # --------------------------------------------------------------------------- the checks' reference
@@ -413,3 +377,128 @@ def test_central_difference_check_refuses_autograd(shortcut, capsys):
     assert lesson08.check_central_difference(shortcut) is False
     out = capsys.readouterr().out
     assert "❌ Not yet" in out and "by hand" in out
+
+
+def test_central_difference_check_refuses_the_lessons_own(capsys):
+    assert lesson08.check_central_difference(lesson08.central_difference) is False
+    assert "the lesson's own" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- exercise 4: memory
+
+class LiveFloats(TorchDispatchMode):
+    """Floats in the tensors ops create (views and tensors that existed before aside), from their creation to their
+    freeing; ``peak``: the most alive at once. Only CPython's reference counting decides when a tensor is freed."""
+
+    def __init__(self, X, weights):
+        super().__init__()
+        self.known, self.live = {t.untyped_storage().data_ptr() for t in (X, *weights)}, X.numel()
+        self.peak = self.live
+
+    def _freed(self, count):
+        self.live -= count
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in tree_leaves(out):
+            if torch.is_tensor(t) and t.is_floating_point() and t.untyped_storage().data_ptr() not in self.known:
+                self.known.add(t.untyped_storage().data_ptr())
+                self.live += t.numel()
+                self.peak = max(self.peak, self.live)
+                weakref.finalize(t, self._freed, t.numel())
+        return out
+
+
+def measured_memory(n, widths, activation):
+    """(floats autograd saves for backward, weights aside; most floats alive at once under no_grad, X counted),
+    both measured on a real forward pass of exercise 4's network."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(n, widths[0], generator=g)
+    Ws = [torch.randn(b, a, generator=g).requires_grad_(True) for a, b in zip(widths, widths[1:])]
+    weights, saved = {W.untyped_storage().data_ptr() for W in Ws}, {}
+
+    def network():
+        H = X
+        for W in Ws[:-1]:
+            H = lesson08.PHI[activation](H @ W.T)
+        return H @ Ws[-1].T
+
+    def keep(t):
+        if t.untyped_storage().data_ptr() not in weights:
+            saved[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes() // t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t):
+        network()
+    with torch.no_grad(), LiveFloats(X, Ws) as live:
+        network()
+    return sum(saved.values()), live.peak
+
+
+def memory_floats(n, widths, activation):   # the notebook's solution
+    d, hidden, q = widths[0], widths[1:-1], widths[-1]
+    train = n * (d + sum(hidden) * (2 if activation == "silu" else 1))
+    moments = [d + (hidden[i - 1] if i else 0) + 2 * hidden[i] for i in range(len(hidden))]
+    moments.append(d + (hidden[-1] if hidden else 0) + q)
+    return train, n * max(moments)
+
+
+NETWORKS = [(256, (784, 256, 10), "relu"), (256, (784, 256, 10), "silu"), (8, (20, 12, 9, 7, 5), "tanh"),
+            (5, (9, 4, 30), "relu"), (6, (9, 4, 7, 3), "sigmoid"), (3, (7, 5, 4, 6, 2), "silu"), (4, (5, 3), "relu")]
+
+
+@pytest.mark.parametrize("n,widths,activation", NETWORKS)
+def test_the_memory_counts_are_what_a_real_run_measures(n, widths, activation):
+    """The check's derived counts (and the notebook's solution) equal what autograd saves and what is alive."""
+    assert memory_floats(n, widths, activation) == measured_memory(n, widths, activation)
+
+
+def test_the_memory_check_tries_the_measured_networks():
+    import inspect
+    source = inspect.getsource(lesson08.check_memory)
+    for n, widths, activation in NETWORKS[1:4]:
+        assert f"({n}, {widths}, \"{activation}\")" in source
+
+
+def test_memory_solution_passes(capsys):
+    assert lesson08.check_memory(memory_floats) is True
+    assert "✅" in capsys.readouterr().out
+
+
+def only_h(n, widths, activation):   # SiLU treated like tanh: Z forgotten
+    return n * (widths[0] + sum(widths[1:-1])), memory_floats(n, widths, activation)[1]
+
+
+def always_z(n, widths, activation):   # Z kept for every activation
+    return n * (widths[0] + 2 * sum(widths[1:-1])), memory_floats(n, widths, activation)[1]
+
+
+def peak_is_training(n, widths, activation):
+    return memory_floats(n, widths, activation)[0], memory_floats(n, widths, activation)[0]
+
+
+def peak_without_x(n, widths, activation):
+    train, peak = memory_floats(n, widths, activation)
+    return train, peak - n * widths[0]
+
+
+def peak_without_z(n, widths, activation):   # φ(Z) counted but not Z beside it
+    d, hidden, q = widths[0], widths[1:-1], widths[-1]
+    layers = list(zip((d, *hidden), (*hidden, q)))
+    return memory_floats(n, widths, activation)[0], n * max(d + a * (i > 0) + b for i, (a, b) in enumerate(layers))
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (lambda n, w, a: None, "pair of whole numbers"),
+    (lambda n, w, a: 1 / 0, "ZeroDivisionError"),
+    (lambda n, w, a: (1.5, 2.0), "pair of whole numbers"),
+    (only_h, "autograd keeps 331776 floats, you said 266240"),
+    (always_z, "can φ′ be computed from h alone"),
+    (peak_is_training, "at most 400 floats are alive at once, you said 384"),
+    (peak_without_x, "X stays"),
+    (peak_without_z, "both Z and φ(Z)"),
+])
+def test_memory_wrong_answers_fail_with_a_hint(wrong, words, capsys):
+    assert lesson08.check_memory(wrong) is False
+    out = capsys.readouterr().out
+    assert "❌ Not yet" in out and words in out
