@@ -404,18 +404,9 @@ def subset(n_train: int, n_val: int = 0, n_test: int = 0, seed: int = 0, device=
 
 def text_labels(indices) -> list[str]:
     """Fashion-MNIST class names for label indices, as d2l's ``get_fashion_mnist_labels``."""
-    if isinstance(indices, torch.Tensor):
-        values = indices.reshape(-1).tolist()
-    elif isinstance(indices, int):
-        values = [indices]
-    else:
-        values = list(indices)
-    names = []
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 9:
-            raise ValueError(f"label index {value!r} is not an integer in 0..9")
-        names.append(TEXT_LABELS[value])
-    return names
+    values = indices.reshape(-1).tolist() if torch.is_tensor(indices) else (
+        [indices] if isinstance(indices, int) else list(indices))
+    return [TEXT_LABELS[check_int(f"label index {v!r}: index", v, 0, 9)] for v in values]
 
 
 def _main(argv: list[str]) -> int:

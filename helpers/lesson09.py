@@ -28,18 +28,17 @@ SCHEME_TEXT = {"default": "PyTorch's default", "normal": "N(0, 0.01²) (the note
                "xavier": "Xavier (Glorot)", "he": "He (Kaiming)"}
 
 
+INITS = {"normal": lambda W: nn.init.normal_(W, std=0.01), "xavier": nn.init.xavier_normal_,
+         "he": lambda W: nn.init.kaiming_normal_(W, nonlinearity="relu")}
+
+
 def init_(net: nn.Module, scheme: str) -> nn.Module:
     """Initialize every Linear of ``net`` in place: weights by ``scheme``, biases 0 (except "default")."""
-    check_choice("scheme", scheme, SCHEMES)
-    for m in net.modules():
-        if isinstance(m, nn.Linear) and scheme != "default":
-            if scheme == "normal":
-                nn.init.normal_(m.weight, std=0.01)
-            elif scheme == "xavier":
-                nn.init.xavier_normal_(m.weight)
-            else:
-                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-            nn.init.zeros_(m.bias)
+    if check_choice("scheme", scheme, SCHEMES) != "default":
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                INITS[scheme](m.weight)
+                nn.init.zeros_(m.bias)
     return net
 
 
@@ -125,15 +124,12 @@ def stats_explorer(X: torch.Tensor, y: torch.Tensor):
 # --- exercise checks
 
 
-def _second_moment_ratio(std_of, activation: str, slope: float = 0.0, depth: int = 30, width: int = 256) -> float:
-    """E[h²] after ``depth`` Linear → φ layers over E[h²] after the first, weights N(0, std_of(width)²)."""
+def _second_moment_ratio(std: float, slope: float, depth: int = 30, width: int = 256) -> float:
+    """E[h²] after ``depth`` Linear → LeakyReLU(slope) layers over E[h²] after the first, weights N(0, std²)."""
     g = torch.Generator().manual_seed(0)
-    act = nn.LeakyReLU(slope) if activation == "leaky_relu" else train.ACTIVATIONS[activation]()
-    h = torch.randn(2048, width, generator=g)
-    moments = []
+    h, moments = torch.randn(2048, width, generator=g), []
     for _ in range(depth):
-        W = torch.randn(width, width, generator=g) * std_of(width)
-        h = act(h @ W.T)
+        h = nn.functional.leaky_relu(h @ (torch.randn(width, width, generator=g) * std).T, slope)
         moments.append(float((h ** 2).mean()))
     return moments[-1] / moments[0]
 
@@ -148,7 +144,7 @@ def check_leaky_he_std(leaky_he_std) -> bool:
             return verdict(False, "", err)
         if not isinstance(got, (int, float)) or not math.isfinite(got):
             return verdict(False, "", f"leaky_he_std(256, {a}) returned {got!r}; return a float standard deviation")
-        ratio = _second_moment_ratio(lambda n: leaky_he_std(n, a), "leaky_relu", a)
+        ratio = _second_moment_ratio(got, a)
         if not 0.5 < ratio < 2:
             hints.append(f"with a={a} your σ={got:.4g} makes E[h²] change {ratio:.3g}× over 30 layers "
                          f"(one layer keeps a fraction (1 + a²)/2 of the variance n_in·σ² gives it)")
