@@ -1,21 +1,11 @@
 """Fashion-MNIST, found offline, verified, and served from memory.
 
-Where the data comes from, in this order (the first that holds the files wins):
-
-1. an explicit ``root`` argument, or the environment variable ``$FASHION_MNIST_DIR``
-   (an explicit location that is missing or broken is an error, never skipped);
-2. ``data/`` in the repository (the files directly, or torchvision's
-   ``data/FashionMNIST/raw/`` layout);
-3. ``/usr/share/datasets/fashion-mnist`` (Debian's package ``dataset-fashion-mnist``);
-4. torchvision's download into ``data/``, when the machine is online.
-
-A folder may hold the four IDX files gzipped (``*.gz``) or not. Every file is
-checked: IDX magic number, item count (60000 train, 10000 test), 28x28 images,
-labels in 0..9, and a file length that matches its header.
-
-``prepare_torchvision_layout()`` (run by ``make setup``) writes the decoded files
-to ``data/FashionMNIST/raw/``, where torchvision looks first, so d2l's own
-``d2l.load_data_fashion_mnist(batch_size)`` works offline from ``notebooks/``.
+Searched in order (the first folder holding the four IDX files, gzipped or not, wins): an explicit ``root`` or
+``$FASHION_MNIST_DIR`` (missing or broken there is an error, never skipped); the repository's ``data/`` (or its
+``data/FashionMNIST/raw/``); ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``); torchvision's
+download into ``data/`` when online. Every file is checked: IDX magic number, item count (60000 train, 10000 test),
+28x28 images, labels in 0..9, a length that matches its header. ``prepare_torchvision_layout()`` (``make setup``)
+writes the decoded files to ``data/FashionMNIST/raw/``, so ``d2l.load_data_fashion_mnist`` works offline too.
 """
 
 from __future__ import annotations
@@ -36,8 +26,7 @@ import torch.nn.functional as F
 
 from helpers.runtime import check_int
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-REPO_DATA = REPO_ROOT / "data"
+REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 ENV_VAR = "FASHION_MNIST_DIR"
 
@@ -50,10 +39,7 @@ FILES = {
 _COUNTS = {"train": 60000, "test": 10000}
 _MAGIC_IMAGES, _MAGIC_LABELS = 0x00000803, 0x00000801
 
-TEXT_LABELS = (
-    "t-shirt", "trouser", "pullover", "dress", "coat",
-    "sandal", "shirt", "sneaker", "bag", "ankle boot",
-)
+TEXT_LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
 
 HOW_TO_PROVIDE = (
     "Provide Fashion-MNIST in one of three ways:\n"
@@ -78,30 +64,17 @@ class DataFormatError(ValueError):
 
 def _file_in(folder: Path, name: str) -> Path | None:
     """The file ``name`` or ``name.gz`` inside ``folder``, or None."""
-    for candidate in (folder / name, folder / (name + ".gz")):
-        if candidate.is_file():
-            return candidate
-    return None
+    return next((c for c in (folder / name, folder / (name + ".gz")) if c.is_file()), None)
 
 
 def _missing_files(folder: Path) -> list[str]:
     return [name for name in FILES.values() if _file_in(folder, name) is None]
 
 
-def _repo_candidates() -> list[Path]:
-    return [REPO_DATA, REPO_DATA / "FashionMNIST" / "raw"]
-
-
 def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = True,
                        timeout: float = 10.0) -> Path:
-    """Return the folder that holds the four Fashion-MNIST IDX files.
-
-    ``root`` (or ``$FASHION_MNIST_DIR``) is used alone when given: if it does not
-    hold all four files, DataNotFoundError names what is missing. Otherwise the
-    repository's ``data/`` and Debian's folder are tried, then (``download=True``)
-    torchvision's download with a ``timeout`` in seconds per connection. With no
-    copy anywhere, DataNotFoundError lists the ways to provide one.
-    """
+    """The folder that holds the four IDX files, searched as the module says (``timeout``: seconds per
+    connection of the download). DataNotFoundError names what an explicit folder lacks, or how to provide the data."""
     explicit = root if root is not None else os.environ.get(ENV_VAR) or None
     if explicit is not None:
         origin = "root argument" if root is not None else f"${ENV_VAR}"
@@ -115,7 +88,7 @@ def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = T
                 "Put all four IDX files there, or unset it to search the usual places."
             )
         return folder
-    for folder in _repo_candidates() + [SYSTEM_DIR]:
+    for folder in (REPO_DATA, REPO_DATA / "FashionMNIST" / "raw", SYSTEM_DIR):
         if folder.is_dir() and not _missing_files(folder):
             return folder
     if download:
@@ -160,12 +133,8 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def read_idx(path: str | os.PathLike, kind: str, split: str) -> torch.Tensor:
-    """Decode and verify one Fashion-MNIST IDX file (gzipped or not).
-
-    ``kind`` is "images" or "labels", ``split`` "train" or "test". Returns
-    images as uint8 (n, 28, 28) or labels as int64 (n,). Raises DataFormatError
-    naming the file and what is wrong with it.
-    """
+    """Decode and verify one IDX file (gzipped or not), ``kind`` "images" or "labels" of ``split`` "train" or
+    "test": images uint8 (n, 28, 28), labels int64 (n,); DataFormatError names the file and what is wrong."""
     if kind not in ("images", "labels"):
         raise ValueError(f"kind={kind!r} must be 'images' or 'labels'")
     if split not in _COUNTS:
@@ -179,19 +148,16 @@ def read_idx(path: str | os.PathLike, kind: str, split: str) -> torch.Tensor:
         raise DataFormatError(f"{path}: only {len(raw)} bytes, shorter than an IDX header; the file is truncated")
     (found_magic,) = struct.unpack(">I", raw[:4])
     if found_magic != magic:
-        raise DataFormatError(
-            f"{path}: IDX magic number is {found_magic:#010x}, expected {magic:#010x} for {kind}; "
-            "this is not a Fashion-MNIST IDX file"
-        )
+        raise DataFormatError(f"{path}: IDX magic number is {found_magic:#010x}, expected {magic:#010x} for {kind}; "
+                              "this is not a Fashion-MNIST IDX file")
     dims = struct.unpack(">" + "I" * ndim, raw[4:header])
     expected = (_COUNTS[split], 28, 28) if kind == "images" else (_COUNTS[split],)
     if tuple(dims) != expected:
         raise DataFormatError(f"{path}: header says shape {tuple(dims)}, expected {expected}")
     body = len(raw) - header
     if body != math.prod(dims):
-        raise DataFormatError(
-            f"{path}: holds {body} bytes of data, its header promises {math.prod(dims)}; the file is truncated or padded"
-        )
+        raise DataFormatError(f"{path}: holds {body} bytes of data, its header promises {math.prod(dims)}; "
+                              "the file is truncated or padded")
     tensor = torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8).reshape(dims)
     if kind == "labels":
         tensor = tensor.long()
@@ -213,27 +179,19 @@ class FashionMNIST:
 
 @lru_cache(maxsize=4)
 def _load_cached(folder: Path) -> FashionMNIST:
-    parts = {}
-    for key, name in FILES.items():
-        split, kind = key.split("_")
-        parts[key] = read_idx(_file_in(folder, name), kind, split)
+    parts = {key: read_idx(_file_in(folder, name), *key.split("_")[::-1]) for key, name in FILES.items()}
     return FashionMNIST(**parts, source=folder)
 
 
 def load_arrays(root: str | os.PathLike | None = None, download: bool = True) -> FashionMNIST:
     """Find, decode and verify Fashion-MNIST; cached per folder within a process."""
-    folder = find_fashion_mnist(root, download=download).resolve()
-    return _load_cached(folder)
+    return _load_cached(find_fashion_mnist(root, download=download).resolve())
 
 
 def prepare_torchvision_layout(root: str | os.PathLike | None = None, dest: str | os.PathLike | None = None,
                                download: bool = True) -> Path:
-    """Write the four decoded IDX files to ``dest/FashionMNIST/raw/`` (default ``data/``).
-
-    That is where ``torchvision.datasets.FashionMNIST(root=dest)`` and so
-    ``d2l.load_data_fashion_mnist`` look first: with the files there, neither
-    downloads. Existing files of the right size are kept. Returns the raw folder.
-    """
+    """Write the four decoded IDX files to ``dest/FashionMNIST/raw/`` (default ``data/``), where torchvision (and so
+    d2l) looks first, keeping files already right; returns that folder."""
     dest = Path(dest) if dest is not None else REPO_DATA
     raw_dir = dest / "FashionMNIST" / "raw"
     source = find_fashion_mnist(root, download=download)
@@ -261,15 +219,9 @@ def prepare_torchvision_layout(root: str | os.PathLike | None = None, dest: str 
 
 
 class TensorBatches:
-    """Minibatches of in-memory tensors, iterated like a DataLoader.
-
-    ``X``: (n, ...) features, ``y``: (n,) labels, on any one device. With
-    ``shuffle=True`` the order is redrawn (from torch's global generator, so
-    ``seed_everything`` makes it repeatable) at the start of every epoch; the
-    last batch may be smaller. ``len()`` is the number of batches. An optional
-    ``transform`` is applied to each batch of X as it is served (e.g. resizing,
-    which would cost too much memory done once for the whole set).
-    """
+    """Minibatches of in-memory ``X`` (n, ...) and ``y`` (n,) on one device, iterated like a DataLoader; ``len()``
+    batches, the last may be smaller. ``shuffle``: a new order every epoch from torch's global generator (so
+    ``seed_everything`` repeats it). ``transform`` is applied to each batch of X as served (e.g. resizing)."""
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool,
                  transform=None):
@@ -277,39 +229,28 @@ class TensorBatches:
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}; they must match")
         if len(X) == 0:
             raise ValueError("X is empty; a loader needs at least one example")
-        self.X, self.y = X, y
-        self.batch_size = check_int("batch_size", batch_size)
-        self.shuffle = shuffle
-        self.transform = transform
+        self.X, self.y, self.batch_size = X, y, check_int("batch_size", batch_size)
+        self.shuffle, self.transform = shuffle, transform
 
     def __len__(self) -> int:
         return math.ceil(len(self.X) / self.batch_size)
-
-    @property
-    def num_examples(self) -> int:
-        return len(self.X)
 
     def __iter__(self):
         n, bs = len(self.X), self.batch_size
         order = torch.randperm(n).to(self.X.device) if self.shuffle else None
         for start in range(0, n, bs):
-            if order is None:
-                X, y = self.X[start:start + bs], self.y[start:start + bs]
-            else:
-                idx = order[start:start + bs]
-                X, y = self.X[idx], self.y[idx]
+            idx = slice(start, start + bs) if order is None else order[start:start + bs]
+            X, y = self.X[idx], self.y[idx]
             yield (self.transform(X) if self.transform is not None else X), y
 
     def __repr__(self) -> str:
-        return (f"TensorBatches({self.num_examples} examples, batch_size={self.batch_size}, "
+        return (f"TensorBatches({len(self.X)} examples, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, {len(self)} batches, device={self.X.device})")
 
 
 def resizer(resize):
-    """A transform resizing a batch (B, 1, 28, 28) float32 to (B, 1, H, W), bilinear, antialiased, in [0, 1].
-
-    ``resize``: a positive int (square) or an (H, W) pair of positive ints.
-    """
+    """A transform resizing a batch (B, 1, 28, 28) float32 to (B, 1, H, W), bilinear, antialiased, in [0, 1];
+    ``resize``: a positive int (square) or an (H, W) pair of positive ints."""
     size = (resize, resize) if isinstance(resize, int) and not isinstance(resize, bool) else resize
     if not isinstance(size, (tuple, list)) or len(size) != 2:
         raise ValueError(f"resize={resize!r} must be None, a positive int, or a pair of positive ints")
@@ -323,39 +264,24 @@ def resizer(resize):
     return transform
 
 
-def to_float_images(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (n, 28, 28) -> float32 (n, 1, 28, 28) in [0, 1]."""
-    return images.unsqueeze(1).float().div_(255.0)
-
-
 @lru_cache(maxsize=4)
 def _float_tensors(folder: Path, dev: torch.device):
-    arrays = _load_cached(folder)
-    return (to_float_images(arrays.train_images).to(dev), arrays.train_labels.to(dev),
-            to_float_images(arrays.test_images).to(dev), arrays.test_labels.to(dev))
+    a, floats = _load_cached(folder), lambda images: images.unsqueeze(1).float().div_(255.0)  # noqa: E731
+    return floats(a.train_images).to(dev), a.train_labels.to(dev), floats(a.test_images).to(dev), a.test_labels.to(dev)
 
 
 def fashion_mnist_tensors(root=None, device=None):
-    """``(X_train, y_train, X_test, y_test)``: X float32 (n, 1, 28, 28) in [0, 1], y int64 (n,).
-
-    Placed on ``device`` (default CPU), decoded once per process and shared:
-    treat them as read-only. Handy for subsets: ``X_train[:1000]``.
-    """
+    """``(X_train, y_train, X_test, y_test)``: X float32 (n, 1, 28, 28) in [0, 1], y int64 (n,), on ``device``
+    (default CPU), decoded once per process and shared: treat them as read-only."""
     folder = find_fashion_mnist(root).resolve()
     dev = torch.device(device) if device is not None else torch.device("cpu")
     return _float_tensors(folder, dev)
 
 
 def load_fashion_mnist(batch_size: int, resize=None, root=None, device=None):
-    """A drop-in for ``d2l.load_data_fashion_mnist(batch_size, resize)``, from memory.
-
-    Returns ``(train_iter, test_iter)``; each yields ``(X, y)`` with X float32
-    (B, 1, 28, 28) in [0, 1] (or the ``resize`` size, applied per batch) and y int64 (B,). The
-    training set is reshuffled every epoch, the test set comes in file order,
-    and ``len(train_iter)`` is the number of batches (235 for batch_size=256).
-    No worker processes: the decoded tensors already sit in memory (on
-    ``device`` if given, so batches need no copy to a GPU).
-    """
+    """A drop-in for ``d2l.load_data_fashion_mnist(batch_size, resize)`` from memory (on ``device`` if given):
+    ``(train_iter, test_iter)`` of ``TensorBatches``, X float32 (B, 1, 28, 28) in [0, 1] (or resized per batch),
+    y int64 (B,); training shuffled every epoch, test in file order; 235 training batches for batch_size=256."""
     check_int("batch_size", batch_size)
     transform = resizer(resize) if resize is not None else None
     X_train, y_train, X_test, y_test = fashion_mnist_tensors(root, device)
@@ -387,14 +313,9 @@ def _subset_cpu(n_train: int, n_val: int, n_test: int, seed: int) -> Subset:
 
 
 def subset(n_train: int, n_val: int = 0, n_test: int = 0, seed: int = 0, device=None) -> Subset:
-    """A fixed random subset of Fashion-MNIST, the same for the same arguments.
-
-    One shuffle of the 60000 training images (from ``seed``) gives the
-    validation set (its first ``n_val``) and the training set (the next
-    ``n_train``), so they never overlap and a smaller training set is the start
-    of a larger one; the test set is the first ``n_test`` of a shuffle of the
-    10000 test images. Kept in memory after the first call (treat as read-only).
-    """
+    """A fixed random subset, the same for the same arguments: one seeded shuffle of the 60000 training images
+    gives validation (its first ``n_val``) then training (the next ``n_train``: disjoint, and a smaller set is the
+    start of a larger one); test is the first ``n_test`` of a shuffle of the test file. Cached: treat as read-only."""
     check_int("n_val", n_val, 0, 59999)
     check_int("n_train", n_train, 1, 60000 - n_val)
     check_int("n_test", n_test, 0, 10000)
