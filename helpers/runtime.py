@@ -1,9 +1,5 @@
-"""Device, seeding, one CPU thread, argument checks and the exercise verdict.
-
-Everything here is used by every lesson. Inputs are checked where a student or
-user hands them in (data locations, slider values, exercise answers); code
-inside the package trusts its callers.
-"""
+"""Device, seeding, one CPU thread, argument checks and the exercise verdict, used by every lesson. Inputs are
+checked where a student or user hands them in (data locations, slider values, answers); the package trusts itself."""
 
 from __future__ import annotations
 
@@ -49,16 +45,10 @@ def device(name: str | None = None) -> torch.device:
 
 @contextmanager
 def single_thread(dev: torch.device | str | None = None):
-    """Run the block on one CPU thread, then restore torch's thread count (a no-op on a GPU).
-
-    Small models gain nothing from a second thread, and on a busy machine two
-    threads wait for each other: a 1 s run can take tens of seconds.
-    """
-    if dev is not None and torch.device(dev).type != "cpu":
-        yield
-        return
+    """Run the block on one CPU thread, then restore torch's thread count (a no-op on a GPU): small models gain
+    nothing from a second thread, and on a busy machine two threads wait for each other (1 s can become 30)."""
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(1 if dev is None or torch.device(dev).type == "cpu" else before)
     try:
         yield
     finally:
@@ -113,11 +103,7 @@ def check_choice(name: str, value, choices):
 
 
 def verdict(passed: bool, success: str, hint: str) -> bool:
-    """Print ``✅ Correct — success`` or ``❌ Not yet — hint``; return ``passed``.
-
-    Every exercise check ends here, so tests can feed it the solution (True)
-    and a wrong answer (False).
-    """
+    """Print ``✅ Correct — success`` or ``❌ Not yet — hint``; return ``passed`` (every exercise check ends here)."""
     print(f"✅ Correct — {success}" if passed else f"❌ Not yet — {hint}")
     return bool(passed)
 
