@@ -16,10 +16,9 @@ import os
 import socket
 import struct
 import sys
-from dataclasses import dataclass
+from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -30,12 +29,8 @@ REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 ENV_VAR = "FASHION_MNIST_DIR"
 
-FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
+FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+         "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 _COUNTS = {"train": 60000, "test": 10000}
 _MAGIC_IMAGES, _MAGIC_LABELS = 0x00000803, 0x00000801
 
@@ -166,15 +161,8 @@ def read_idx(path: str | os.PathLike, kind: str, split: str) -> torch.Tensor:
     return tensor
 
 
-@dataclass(frozen=True)
-class FashionMNIST:
-    """The whole data set as tensors: images uint8 (n, 28, 28), labels int64 (n,)."""
-
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
-    source: Path
+# The whole data set as tensors: images uint8 (n, 28, 28), labels int64 (n,), and the folder they came from.
+FashionMNIST = namedtuple("FashionMNIST", "train_images train_labels test_images test_labels source")
 
 
 @lru_cache(maxsize=4)
@@ -289,15 +277,8 @@ def load_fashion_mnist(batch_size: int, resize=None, root=None, device=None):
             TensorBatches(X_test, y_test, batch_size, shuffle=False, transform=transform))
 
 
-class Subset(NamedTuple):
-    """Flattened Fashion-MNIST subsets: X (n, 784) float32 in [0, 1], y (n,) int64; empty where n = 0."""
-
-    X_train: torch.Tensor
-    y_train: torch.Tensor
-    X_val: torch.Tensor
-    y_val: torch.Tensor
-    X_test: torch.Tensor
-    y_test: torch.Tensor
+# Flattened Fashion-MNIST subsets: X (n, 784) float32 in [0, 1], y (n,) int64; empty (0, 784) where n = 0.
+Subset = namedtuple("Subset", "X_train y_train X_val y_val X_test y_test")
 
 
 @lru_cache(maxsize=8)
