@@ -78,10 +78,8 @@ def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = T
             raise DataNotFoundError(f"{origin} = {str(folder)!r} is not a folder. " + HOW_TO_PROVIDE)
         missing = _missing_files(folder)
         if missing:
-            raise DataNotFoundError(
-                f"{origin} = {str(folder)!r} lacks {', '.join(missing)} (gzipped or not). "
-                "Put all four IDX files there, or unset it to search the usual places."
-            )
+            raise DataNotFoundError(f"{origin} = {str(folder)!r} lacks {', '.join(missing)} (gzipped or not). "
+                                    "Put all four IDX files there, or unset it to search the usual places.")
         return folder
     for folder in (REPO_DATA, REPO_DATA / "FashionMNIST" / "raw", SYSTEM_DIR):
         if folder.is_dir() and not _missing_files(folder):
@@ -90,10 +88,8 @@ def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = T
         try:
             _download_with_torchvision(REPO_DATA, timeout)
         except Exception as err:  # any failure of the download is reported the same way
-            raise DataNotFoundError(
-                f"Fashion-MNIST was not found in {REPO_DATA} or {SYSTEM_DIR}, and the download failed "
-                f"({type(err).__name__}: {err}). " + HOW_TO_PROVIDE
-            ) from None
+            raise DataNotFoundError(f"Fashion-MNIST was not found in {REPO_DATA} or {SYSTEM_DIR}, and the download "
+                                    f"failed ({type(err).__name__}: {err}). " + HOW_TO_PROVIDE) from None
         folder = REPO_DATA / "FashionMNIST" / "raw"
         if not _missing_files(folder):
             return folder
@@ -191,8 +187,7 @@ def prepare_torchvision_layout(root: str | os.PathLike | None = None, dest: str 
         if src is not None and src.resolve() == target.resolve():
             continue  # the source is this very folder
         tensor = getattr(arrays, key)
-        split, kind = key.split("_")
-        magic = _MAGIC_IMAGES if kind == "images" else _MAGIC_LABELS
+        magic = _MAGIC_IMAGES if key.endswith("images") else _MAGIC_LABELS
         header = struct.pack(">I" + "I" * tensor.dim(), magic, *tensor.shape)
         payload = header + tensor.to(torch.uint8).numpy().tobytes()
         if target.is_file() and target.stat().st_size == len(payload) and target.read_bytes() == payload:
