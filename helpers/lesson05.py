@@ -119,6 +119,13 @@ def train_on_subset(n_train: int, num_steps: int = 300, n_val: int = 1000, num_h
 NORM_GRID = sorted(set(np.logspace(0, 12, 241).tolist()) | set(np.round(np.linspace(5, 15, 101), 6).tolist()))
 
 
+def _finish(ax, title: str, legend_loc: str = "upper left"):
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc=legend_loc)
+    ax.set_title(title, fontsize=10)
+    return ax
+
+
 def draw_polynomial_fit(ax, data: CubicData, fit: PolyFit, title: str | None = None):
     """Training and validation points, the true cubic and the fitted polynomial on one axes."""
     x_all, y_all = torch.cat([data.x_train, data.x_val]), torch.cat([data.y_train, data.y_val])
@@ -129,11 +136,7 @@ def draw_polynomial_fit(ax, data: CubicData, fit: PolyFit, title: str | None = N
     ax.scatter(data.x_val, data.y_val, s=14, facecolors="none", edgecolors="C3", label="validation data")
     ax.scatter(data.x_train, data.y_train, s=22, color="C0", zorder=3, label="training data")
     ax.set(xlim=(lo, hi), ylim=(float(y_all.min()) - margin, float(y_all.max()) + margin), xlabel="x", ylabel="y")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    ax.set_title(title or f"degree {fit.degree}: train {fit.train_loss:.3g}, validation {fit.val_loss:.3g}",
-                 fontsize=10)
-    return ax
+    return _finish(ax, title or f"degree {fit.degree}: train {fit.train_loss:.3g}, validation {fit.val_loss:.3g}")
 
 
 def draw_sweep(ax, fits: list, bounds=None, mark: float | None = None, true_norm: float | None = None):
@@ -154,11 +157,7 @@ def draw_sweep(ax, fits: list, bounds=None, mark: float | None = None, true_norm
     ax.xaxis.set_major_locator(MaxNLocator(integer=True)) if by_degree else ax.set_xscale("log")
     ax.set(yscale="log", ylabel="mean squared error (log scale)", xlabel="polynomial degree (free parameters − 1)"
            if by_degree else "largest weight norm allowed, C (log scale)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper left")
-    ax.set_title("loss against the " + ("number of parameters" if by_degree else "size the weights may take"),
-                 fontsize=10)
-    return ax
+    return _finish(ax, "loss against the " + ("number of parameters" if by_degree else "size the weights may take"))
 
 
 def draw_subset_curves(history: dict, axes=None):
@@ -172,9 +171,7 @@ def draw_subset_curves(history: dict, axes=None):
         ax.plot(steps, history[f"val_{key}"], "--", color="C3", label="validation (unseen images)")
         ax.set(xlabel=f"SGD step (minibatches of {history['batch_size']})", ylabel=label,
                ylim=(0, 2.5) if key == "loss" else (0, 1.02))
-        ax.set_title(title, fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _finish(ax, title, "best")
     return axes
 
 
@@ -220,11 +217,8 @@ def sample_size_explorer(n_train: int = 100, sizes=(25, 50, 100, 200, 500, 1000,
 
 # --- exercise checks
 
-def _as_tensor(value):
-    try:
-        return torch.as_tensor(value)
-    except Exception:  # not array-like
-        return None
+def _as_tensor(value):  # None where value is not array-like
+    return run_student_code(torch.as_tensor, value)[0]
 
 
 def check_poly_features(fn) -> bool:
