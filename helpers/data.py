@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from helpers.runtime import check_int
+from helpers.runtime import check_choice, check_int
 
 REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -126,14 +126,9 @@ def _read_bytes(path: Path) -> bytes:
 def read_idx(path: str | os.PathLike, kind: str, split: str) -> torch.Tensor:
     """Decode and verify one IDX file (gzipped or not), ``kind`` "images" or "labels" of ``split`` "train" or
     "test": images uint8 (n, 28, 28), labels int64 (n,); DataFormatError names the file and what is wrong."""
-    if kind not in ("images", "labels"):
-        raise ValueError(f"kind={kind!r} must be 'images' or 'labels'")
-    if split not in _COUNTS:
-        raise ValueError(f"split={split!r} must be 'train' or 'test'")
-    path = Path(path)
-    raw = _read_bytes(path)
-    ndim = 3 if kind == "images" else 1
-    magic = _MAGIC_IMAGES if kind == "images" else _MAGIC_LABELS
+    check_choice("kind", kind, ("images", "labels")), check_choice("split", split, tuple(_COUNTS))
+    raw = _read_bytes(path := Path(path))
+    ndim, magic = (3, _MAGIC_IMAGES) if kind == "images" else (1, _MAGIC_LABELS)
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise DataFormatError(f"{path}: only {len(raw)} bytes, shorter than an IDX header; the file is truncated")
