@@ -179,15 +179,13 @@ def draw_fit(result: dict, **_):
     name = "linear model (no hidden layer)" if h == 0 else f"{h} hidden {result['activation']} unit{'s' * (h != 1)}"
     title = f"{name}: {result['score_name']} = {result['score']:.3f}"
     if result["dataset"] == "u_shape":
-        ax = plot_curve_fits(result["X"], result["y"], {name: result["net"]}, plt.subplots(figsize=(5.6, 3.6))[1],
-                             mortality_rate, "body temperature (°C)", "30-day mortality", title)
-        ax.set_ylim(-0.1, 0.85)
+        plot_curve_fits(result["X"], result["y"], {name: result["net"]}, plt.subplots(figsize=(5.6, 3.6))[1],
+                        mortality_rate, "body temperature (°C)", "30-day mortality", title).set_ylim(-0.1, 0.85)
     else:
         plot_decision_regions(result["net"], result["X"], result["y"], plt.subplots(figsize=(4.6, 4.2))[1], title)
 
 
-def fit_explorer(dataset: str = "u_shape", hidden: int = 0, activation: str = "relu",
-                 max_hidden: int = 64) -> widgets.interactive:
+def fit_explorer(dataset: str = "u_shape", hidden: int = 0, activation: str = "relu", max_hidden: int = 64):
     """Data set, hidden units (0 = linear) and φ; refits and redraws on release (``.result``: ``compute_fit``'s)."""
     check_choice("dataset", dataset, tuple(FIT_DATASETS))
     check_choice("activation", activation, FIT_ACTIVATIONS)
