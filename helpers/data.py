@@ -66,8 +66,7 @@ def _missing_files(folder: Path) -> list[str]:
     return [name for name in FILES.values() if _file_in(folder, name) is None]
 
 
-def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = True,
-                       timeout: float = 10.0) -> Path:
+def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = True, timeout: float = 10.0) -> Path:
     """The folder that holds the four IDX files, searched as the module says (``timeout``: seconds per
     connection of the download). DataNotFoundError names what an explicit folder lacks, or how to provide the data."""
     explicit = root if root is not None else os.environ.get(ENV_VAR) or None
@@ -76,8 +75,7 @@ def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = T
         folder = Path(explicit).expanduser()
         if not folder.is_dir():
             raise DataNotFoundError(f"{origin} = {str(folder)!r} is not a folder. " + HOW_TO_PROVIDE)
-        missing = _missing_files(folder)
-        if missing:
+        if missing := _missing_files(folder):
             raise DataNotFoundError(f"{origin} = {str(folder)!r} lacks {', '.join(missing)} (gzipped or not). "
                                     "Put all four IDX files there, or unset it to search the usual places.")
         return folder
@@ -171,8 +169,7 @@ def prepare_torchvision_layout(root: str | os.PathLike | None = None, dest: str 
                                download: bool = True) -> Path:
     """Write the four decoded IDX files to ``dest/FashionMNIST/raw/`` (default ``data/``), where torchvision (and so
     d2l) looks first, keeping files already right; returns that folder."""
-    dest = Path(dest) if dest is not None else REPO_DATA
-    raw_dir = dest / "FashionMNIST" / "raw"
+    raw_dir = (Path(dest) if dest is not None else REPO_DATA) / "FashionMNIST" / "raw"
     source = find_fashion_mnist(root, download=download)
     arrays = _load_cached(source.resolve())
     raw_dir.mkdir(parents=True, exist_ok=True)
@@ -235,9 +232,8 @@ def resizer(resize):
     size = tuple(check_int("resize", s) for s in size)
 
     def transform(X: torch.Tensor) -> torch.Tensor:
-        if size == tuple(X.shape[-2:]):
-            return X
-        return F.interpolate(X, size=size, mode="bilinear", antialias=True, align_corners=False).clamp_(0.0, 1.0)
+        return X if size == tuple(X.shape[-2:]) else F.interpolate(
+            X, size=size, mode="bilinear", antialias=True, align_corners=False).clamp_(0.0, 1.0)
 
     return transform
 
@@ -251,9 +247,7 @@ def _float_tensors(folder: Path, dev: torch.device):
 def fashion_mnist_tensors(root=None, device=None):
     """``(X_train, y_train, X_test, y_test)``: X float32 (n, 1, 28, 28) in [0, 1], y int64 (n,), on ``device``
     (default CPU), decoded once per process and shared: treat them as read-only."""
-    folder = find_fashion_mnist(root).resolve()
-    dev = torch.device(device) if device is not None else torch.device("cpu")
-    return _float_tensors(folder, dev)
+    return _float_tensors(find_fashion_mnist(root).resolve(), torch.device(device if device is not None else "cpu"))
 
 
 def load_fashion_mnist(batch_size: int, resize=None, root=None, device=None):
@@ -290,7 +284,7 @@ def subset(n_train: int, n_val: int = 0, n_test: int = 0, seed: int = 0, device=
     check_int("n_val", n_val, 0, 59999)
     check_int("n_train", n_train, 1, 60000 - n_val)
     check_int("n_test", n_test, 0, 10000)
-    dev = torch.device(device) if device is not None else torch.device("cpu")
+    dev = torch.device(device if device is not None else "cpu")
     return Subset(*(t.to(dev) for t in _subset_cpu(n_train, n_val, n_test, check_int("seed", seed, 0))))
 
 
