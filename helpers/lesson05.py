@@ -43,8 +43,7 @@ def cubic(x: torch.Tensor) -> torch.Tensor:
     return 5.0 + 1.2 * x - 3.4 * x**2 / 2 + 5.6 * x**3 / 6
 
 
-def cubic_data(n_train: int = 20, n_val: int = 100, max_degree: int = 20, noise: float = 0.1,
-               seed: int = 0) -> CubicData:
+def cubic_data(n_train: int = 20, n_val: int = 100, max_degree: int = 20, noise: float = 0.1, seed: int = 0):
     """``n_train`` training and ``n_val`` validation examples with features up to ``max_degree`` (≥ 3),
     from one generator seeded with ``seed`` (d2l: 100 + 100 examples, max_degree 20)."""
     n = check_int("n_train", n_train) + check_int("n_val", n_val)
@@ -95,9 +94,8 @@ def fit(data: CubicData, degree: int, max_norm: float | None = None) -> PolyFit:
 # --------------------------------------------------------------------------- the note's MLP on n images
 
 
-def train_on_subset(n_train: int, num_steps: int = 300, n_val: int = 1000, num_hiddens: int = 256,
-                    lr: float = 0.1, batch_size: int = 64, eval_every: int = 25, seed: int = 0,
-                    device=None) -> dict:
+def train_on_subset(n_train: int, num_steps: int = 300, n_val: int = 1000, num_hiddens: int = 256, lr: float = 0.1,
+                    batch_size: int = 64, eval_every: int = 25, seed: int = 0, device=None) -> dict:
     """The note's MLP (784-256-10, N(0, 0.01²), SGD) trained for ``num_steps`` minibatches on ``n_train`` images
     (``data.subset``: nested; one validation set); ``train.train``'s history (on ≤ 500 subset images and on validation)
     plus ``n_train``, ``batch_size``, ``epochs``, ``gap``. Seeded in ``fork_rng``: the caller's random state stays."""
