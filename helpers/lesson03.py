@@ -1,11 +1,9 @@
 """Used in lesson 03 (notebooks/03_activations.ipynb): activation functions and the gradient through depth.
-
 "The improved ReLU family": ``DERIVATIVES``, the closed-form φ′ of the seven ``train.ACTIVATIONS`` (at a kink,
 autograd's value), and ``draw_phi``. "Why ReLU usually wins": ``gradient_norms`` (the notebook's experiment, saved for
 the explorer and exercise 3), ``plot_gradient_norms``. "Explore": ``activation_explorer``. Exercises 1–5 (in order):
 ``check_sigmoid_second_derivative``, ``check_silu_derivative``, ``check_sigmoid_depth``, ``check_prelu_derivatives``,
-``check_sigmoid_net_for_tanh``.
-"""
+``check_sigmoid_net_for_tanh``."""
 
 import math
 from collections import namedtuple
