@@ -1,8 +1,6 @@
-"""Used in lesson 04 (training the note's MLP): what the trained model gets right and wrong.
-
-Section 5 ("Prediction") calls ``predict``, ``per_class_accuracy``, ``plot_per_class_accuracy``, ``confusion_matrix``,
-``plot_confusion_matrix`` and ``top_confusions``; section 7 (exercises) the three ``check_…``. Training is train.train.
-"""
+"""Used in lesson 04 (training the note's MLP): what the trained model gets right and wrong. Section 5 ("Prediction")
+calls ``predict``, ``per_class_accuracy``, ``plot_per_class_accuracy``, ``confusion_matrix``, ``plot_confusion_matrix``
+and ``top_confusions``; section 7 (exercises) the three ``check_…``. Training is train.train."""
 
 from __future__ import annotations
 
@@ -57,14 +55,11 @@ def top_confusions(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:
 def plot_confusion_matrix(cm, class_names=None, ax=None, title: str | None = None):
     """Draw ``cm`` ((q, q) counts, rows true), counts in the cells, coloured by share of the row; returns the axes."""
     cm = np.asarray(torch.as_tensor(cm).detach().cpu())
-    q = len(cm)
-    names = class_names if class_names is not None else range(q)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.62 * q + 2.2, 0.55 * q + 1.6))
+    q, names = len(cm), class_names if class_names is not None else range(len(cm))
+    ax = ax if ax is not None else plt.subplots(figsize=(0.62 * q + 2.2, 0.55 * q + 1.6))[1]
     rows = cm.sum(axis=1, keepdims=True)
     frac = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0)
-    eye = np.eye(q, dtype=bool)
-    off = np.ma.masked_where(eye, frac)
+    off = np.ma.masked_where(eye := np.eye(q, dtype=bool), frac)
     worst = float(off.max()) if off.count() else 0.0
     ax.imshow(np.ma.masked_where(~eye, frac), cmap="Greens", vmin=0, vmax=1)
     ax.imshow(off, cmap="Reds", vmin=0, vmax=max(worst, 1e-9) * 1.25)
@@ -82,8 +77,7 @@ def plot_per_class_accuracy(acc, class_names=None, ax=None, title: str | None = 
     """Bars of ``acc`` ((q,) shares in [0, 1]), worst at the bottom, red below ``overall``; returns the axes."""
     acc = np.asarray(torch.as_tensor(acc).detach().cpu(), dtype=float)
     names = list(class_names) if class_names is not None else range(len(acc))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 0.3 * len(acc) + 1.0))
+    ax = ax if ax is not None else plt.subplots(figsize=(5, 0.3 * len(acc) + 1.0))[1]
     order = np.argsort(acc)
     ax.barh(range(len(acc)), acc[order], color=["C3" if a < (overall or 0) else "C0" for a in acc[order]])
     ax.set_yticks(range(len(acc)), [names[i] for i in order], fontsize=8)
@@ -124,10 +118,7 @@ def check_class_accuracy(class_accuracy) -> bool:
     for cm in _TEST_MATRICES:
         q, c, hint = len(cm), cm.double(), None
         got, err = run_student_code(class_accuracy, cm.clone())
-        try:
-            vec = torch.as_tensor(got, dtype=torch.float64).detach().cpu()
-        except Exception:  # None, lists of strings, ragged lists, ...
-            vec = None
+        vec = run_student_code(lambda: torch.as_tensor(got, dtype=torch.float64).detach().cpu())[0]  # None: not numbers
         want = c.diagonal() / c.sum(dim=1)
         if err:
             hint = f"class_accuracy(cm): {err}"
