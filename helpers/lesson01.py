@@ -3,8 +3,7 @@
 ``temperature_mortality`` (``mortality_rate``), the same plots; limit 3: ``xor_blobs`` and ``plot_decision_regions``,
 then ``train_softmax_regression`` and ``show_class_weights`` on Fashion-MNIST; "Explore": ``fit_explorer``;
 exercises: ``check_u_features``, ``check_xor_net``. The fits (``fit_regression``, ``fit_classifier``, ``predict``,
-``r_squared``) are in helpers.train, shared with lesson 02.
-"""
+``r_squared``) are in helpers.train, shared with lesson 02."""
 
 from __future__ import annotations
 
