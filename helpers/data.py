@@ -5,8 +5,7 @@ Searched in order (the first folder holding the four IDX files, gzipped or not, 
 ``data/FashionMNIST/raw/``); ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``); torchvision's
 download into ``data/`` when online. Every file is checked: IDX magic number, item count (60000 train, 10000 test),
 28x28 images, labels in 0..9, a length that matches its header. ``prepare_torchvision_layout()`` (``make setup``)
-writes the decoded files to ``data/FashionMNIST/raw/``, so ``d2l.load_data_fashion_mnist`` works offline too.
-"""
+writes the decoded files to ``data/FashionMNIST/raw/``, so ``d2l.load_data_fashion_mnist`` works offline too."""
 
 from __future__ import annotations
 
