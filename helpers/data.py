@@ -179,7 +179,7 @@ def prepare_torchvision_layout(root: str | os.PathLike | None = None, dest: str 
             continue  # the source is this very folder
         tensor = getattr(arrays, key)
         magic = _MAGIC_IMAGES if key.endswith("images") else _MAGIC_LABELS
-        payload = struct.pack(">I" + "I" * tensor.dim(), magic, *tensor.shape) + tensor.to(torch.uint8).numpy().tobytes()
+        payload = struct.pack(">I" + "I" * tensor.dim(), magic, *tensor.shape) + tensor.byte().numpy().tobytes()
         if target.is_file() and target.stat().st_size == len(payload) and target.read_bytes() == payload:
             continue
         tmp = target.with_suffix(".tmp")
