@@ -1,5 +1,5 @@
 """Used in lesson 06: weight decay (权重衰减). Section 2 draws d2l's data with ``high_dim_linear``;
-section 5's λ slider is ``weight_decay_explorer`` (each move is one ``train_with_weight_decay`` run);
+section 5's λ slider is ``weight_decay_explorer`` (all stops trained at once; sections 6–7 read its ``.runs``);
 exercises 1–3 call ``check_half_life``, ``check_ridge`` and ``check_l1_step``."""
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ import numbers
 from typing import NamedTuple
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
 
 from helpers import data, plot, train
-from helpers.runtime import check_choice, check_int, check_number, run_student_code, single_thread, verdict
+from helpers.runtime import check_choice, check_int, check_number, run_student_code, verdict
 
 
 class LinearData(NamedTuple):
@@ -39,28 +41,6 @@ def high_dim_linear(n_train: int = 20, n_test: int = 100, num_inputs: int = 200,
     return LinearData(X[:n_train], y[:n_train], X[n_train:], y[n_train:], true_w, true_b)
 
 
-def train_with_weight_decay(lambd: float, num_epochs: int = 60, n_train: int = 300, n_test: int = 1000,
-                            num_hiddens=(128,), lr: float = 0.05, batch_size: int = 50, seed: int = 0,
-                            device=None) -> dict:
-    """One explorer run: a 784-128-10 MLP (the note's N(0, 0.01²) weights) trained with SGD (momentum 0.9)
-    and ``weight_decay=lambd`` on its weight matrices only, on ``data.subset(n_train, n_test=n_test)``.
-
-    Seeded inside ``fork_rng`` (every λ starts from the same weights and minibatches; the caller's random state
-    is untouched). Returns ``train.train``'s per-epoch history plus ``weight_norm`` (‖W‖)."""
-    d = data.subset(n_train, n_test=n_test)
-    with torch.random.fork_rng(devices=[]), single_thread(device):
-        torch.manual_seed(seed)
-        net = train.mlp(num_hiddens)
-        trainer = torch.optim.SGD(train.weight_groups(net, check_number("lambd", lambd, 0)), lr=lr, momentum=0.9)
-        batches = data.TensorBatches(d.X_train, d.y_train, batch_size, shuffle=True)
-
-        def record_norm(epoch, net, history):
-            history.setdefault("weight_norm", []).append(train.weight_norm(net))
-
-        return train.train(net, batches, (d.X_test, d.y_test), num_epochs, optimizer=trainer, device=device,
-                           verbose=False, callback=record_norm)
-
-
 # The slider's stops: 0, then 1e-4 … 0.1 (two a decade); a log slider cannot reach 0, so they are listed.
 LAMBDA_STOPS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
@@ -69,27 +49,41 @@ def _label(lambd: float) -> str:
     return "0" if lambd == 0 else f"{lambd:.0e}".replace("e-0", "e-")  # 3e-2, not 3e-02
 
 
-def weight_decay_explorer(lambd: float = 0.0, **run_kwargs) -> widgets.interactive:
-    """A λ slider over ``LAMBDA_STOPS``: each new stop retrains (``train_with_weight_decay(λ, **run_kwargs)``)
-    and redraws loss and ‖W‖ per epoch over the λ = 0 run in grey. ``.result`` is the history shown."""
+def weight_decay_explorer(lambd: float = 0.0, n_train: int = 500, n_val: int = 500, num_epochs: int = 40,
+                          **grid) -> plot.Explorer:
+    """A λ slider over ``LAMBDA_STOPS``, all trained when it is built (progress bar; ``train.train_grid``, lr 0.01,
+    batch 25 unless ``grid`` says otherwise, on ``data.subset(n_train, n_val=n_val)``). A move only updates the lines
+    of train/validation loss and ‖W‖ per epoch over the λ = 0 run in grey. ``.runs``: λ → history; ``.figure``."""
     check_choice("lambd", lambd, LAMBDA_STOPS)
-    reference = train_with_weight_decay(0.0, **run_kwargs)  # drawn in grey (and bad run_kwargs fail here)
-
-    def compute(lambd):
-        return reference if lambd == 0 else train_with_weight_decay(lambd, **run_kwargs)
+    d, bar = data.subset(n_train, n_val=n_val), widgets.IntProgress(max=num_epochs, description="8 λ, epoch")
+    display(bar)  # counts the epochs; closed when done
+    runs = dict(zip(LAMBDA_STOPS, train.train_grid(
+        LAMBDA_STOPS, [0.0] * 8, (d.X_train, d.y_train), {"train": (d.X_train, d.y_train), "val": (d.X_val, d.y_val)},
+        num_epochs, **{"lr": 0.01, "batch_size": 25, **grid}, callback=lambda epoch: setattr(bar, "value", epoch))))
+    bar.close()
+    (fig, axes), lines, epochs = plt.subplots(1, 2, figsize=(10, 3.4)), {}, range(1, num_epochs + 1)
+    for ax, keys, top in ((axes[0], ("train_loss", "val_loss"), 2.5), (axes[1], ("weight_norm",), 1.1 * max(
+            max(h["weight_norm"]) for h in runs.values()))):
+        for key in keys:
+            name, style = key.replace("_", " ").replace("val", "validation"), "--" if key == "val_loss" else "-"
+            ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{name}, λ = 0")
+            lines[key], = ax.plot(epochs, runs[0.0][key], style, lw=1.8, label=name)
+        ax.set(xlabel="epoch", ylim=(0, top), ylabel="cross-entropy loss" if top == 2.5 else "‖W‖ (both weight matrices)")
+        ax.grid(alpha=0.3), ax.legend(fontsize=8)
+    fig.tight_layout(), plt.close(fig)  # each move shows it again
 
     def draw(h, lambd):
-        loss = dict(ylabel="cross-entropy loss", ylim=(0, max(2.5, 1.05 * max(h["test_loss"]))),
-                    title=f"λ = {_label(lambd)}: final train loss {h['train_loss'][-1]:.2f}, "
-                          f"test loss {h['test_loss'][-1]:.2f}")
-        norm = dict(ylabel="‖W‖ (all weight matrices)", ylim=(0, max(14.0, *h["weight_norm"])),
-                    title=f"‖W‖ = {h['weight_norm'][-1]:.2f} (test acc {h['test_acc'][-1]:.3f})")
-        plot.plot_against_reference(h, reference if lambd else None,
-                                    [(("train_loss", "test_loss"), loss), (("weight_norm",), norm)], "λ = 0")
+        plt.figure(fig)  # the same figure: only the lines and titles change
+        for key, line in lines.items():
+            line.set_ydata(h[key])
+        axes[0].set_title(f"λ = {_label(lambd)}: final train loss {h['train_loss'][-1]:.2f}, "
+                          f"validation loss {h['val_loss'][-1]:.2f}")
+        axes[1].set_title(f"‖W‖ = {h['weight_norm'][-1]:.2f} (validation acc {h['val_acc'][-1]:.3f})")
 
-    slider = widgets.SelectionSlider(options=[(_label(v), v) for v in LAMBDA_STOPS],
-                                     value=lambd, description="λ")
-    return plot.explorer(compute, draw, lambd=slider)
+    slider = widgets.SelectionSlider(options=[(_label(v), v) for v in LAMBDA_STOPS], value=lambd, description="λ")
+    panel = plot.explorer(lambda lambd: runs[lambd], draw, lambd=slider)
+    panel.runs, panel.figure = runs, fig
+    return panel
 
 
 # --------------------------------------------------------------------------- exercise checks

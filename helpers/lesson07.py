@@ -1,64 +1,56 @@
-"""Used in lesson 07: dropout (暂退法). Section 4's dropout slider is ``dropout_explorer`` (each move is
-one ``train_with_dropout`` run); exercises 1–2 call ``check_test_time_dropout`` and ``check_dropout_variance``."""
+"""Used in lesson 07: dropout (暂退法). Section 4's dropout slider is ``dropout_explorer`` (all rates trained
+at once; section 5 reads its ``.runs``); exercises 1–2 call ``check_test_time_dropout`` and
+``check_dropout_variance``."""
 
 from __future__ import annotations
 
+import time
+
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
 from helpers import data, plot, train
-from helpers.runtime import check_number, run_student_code, single_thread, verdict
+from helpers.runtime import check_choice, run_student_code, verdict
 
-DROPOUT_MAX = 0.9
-
-
-def train_with_dropout(dropout, num_epochs: int = 40, n_train: int = 300, n_test: int = 500,
-                       num_hiddens=(256, 256), lr: float = 0.03, batch_size: int = 50, lambd: float = 0.0,
-                       seed: int = 0, device=None) -> dict:
-    """One explorer run: d2l's 784-256-256-10 (PyTorch's default initialization) with ``nn.Dropout(dropout)``
-    after each hidden layer (a rate, or one per layer), SGD with momentum 0.9 and optional weight decay
-    ``lambd`` on the weights, on ``data.subset(n_train, n_test=n_test)``; seeded inside ``fork_rng``.
-
-    Returns ``train.train``'s per-epoch history, with ``train_loss`` and ``train_acc`` measured like the test
-    numbers, in eval mode after each epoch (not the loop's running figures, taken with dropout on).
-    """
-    d = data.subset(n_train, n_test=n_test)
-
-    def eval_mode_train_numbers(epoch, net, history):
-        history["train_loss"][-1], history["train_acc"][-1] = train.evaluate(net, (d.X_train, d.y_train))
-
-    with torch.random.fork_rng(devices=[]), single_thread(device):
-        torch.manual_seed(seed)
-        net = train.mlp(num_hiddens, dropout=dropout, init_std=None)
-        optimizer = torch.optim.SGD(train.weight_groups(net, check_number("lambd", lambd, 0)), lr=lr, momentum=0.9)
-        return train.train(net, data.TensorBatches(d.X_train, d.y_train, batch_size, shuffle=True),
-                           (d.X_test, d.y_test), num_epochs, optimizer=optimizer, device=device, verbose=False,
-                           callback=eval_mode_train_numbers)
+DROPOUT_STOPS = tuple(i / 10 for i in range(10))  # the slider's stops, 0 to 0.9
 
 
-def dropout_explorer(dropout: float = 0.0, **run_kwargs) -> widgets.interactive:
-    """A dropout-rate slider (p from 0 to 0.9): each new p retrains (``train_with_dropout(p, **run_kwargs)``)
-    and redraws loss and accuracy per epoch over the p = 0 run in grey. ``.result`` is the history shown."""
-    check_number("dropout", dropout, 0, DROPOUT_MAX)
-    reference = train_with_dropout(0.0, **run_kwargs)  # drawn in grey (and bad run_kwargs fail here)
-
-    def compute(dropout):
-        p = round(dropout, 6)  # a browser may send 0.30000000000000004
-        return reference if p == 0 else train_with_dropout(p, **run_kwargs)
+def dropout_explorer(dropout: float = 0.0, n_train: int = 500, n_val: int = 500, num_epochs: int = 40,
+                     **grid) -> plot.Explorer:
+    """A dropout-rate slider over ``DROPOUT_STOPS``, all trained when it is built (a line per stage; ``train_grid``,
+    lr 0.01, batch 25 unless ``grid`` says otherwise, on ``data.subset(n_train, n_val=n_val)``). A move only updates
+    the curves of loss and accuracy per epoch (eval mode) over the p = 0 run in grey. ``.runs``: p → history."""
+    check_choice("dropout", round(dropout, 6), DROPOUT_STOPS)
+    print(f"training the {len(DROPOUT_STOPS)} dropout rates together, {num_epochs} epochs ...", end=" ")
+    d, start = data.subset(n_train, n_val=n_val), time.perf_counter()
+    runs = dict(zip(DROPOUT_STOPS, train.train_grid([0.0] * 10, DROPOUT_STOPS, (d.X_train, d.y_train), {
+        "train": (d.X_train, d.y_train), "val": (d.X_val, d.y_val)}, num_epochs, **{"lr": 0.01, "batch_size": 25, **grid})))
+    print(f"done in {time.perf_counter() - start:.1f} s")
+    (fig, axes), curves, epochs = plt.subplots(1, 2, figsize=(10, 3.4)), {}, range(1, num_epochs + 1)
+    for ax, kind, name, color in ((axes[0], "loss", "loss", "C0"), (axes[1], "acc", "accuracy", "C1")):
+        for split, style in (("train", "-"), ("validation", "--")):
+            key = f"{split[:5].replace('valid', 'val')}_{kind}"
+            ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{split} {name}, p = 0")
+            curves[key], = ax.plot(epochs, runs[0.0][key], style, color=color, label=f"{split} {name}")
+        ax.set(xlabel="epoch", ylabel=name, ylim=(0, 2.5 if kind == "loss" else 1))
+        ax.grid(alpha=0.3), ax.legend(fontsize=8, loc="center right")
+    fig.tight_layout(), plt.close(fig)  # each move shows it again
 
     def draw(h, dropout):
-        p = round(dropout, 6)
-        loss = dict(ylabel="cross-entropy loss", ylim=(0, max(2.5, 1.05 * max(h["test_loss"]))),
-                    title=f"p = {p:g}: final train loss {h['train_loss'][-1]:.2f}, test loss {h['test_loss'][-1]:.2f}")
-        acc = dict(ylabel="accuracy", ylim=(0, 1), title=f"test acc {h['test_acc'][-1]:.3f}, train − test gap "
-                                                         f"{h['train_acc'][-1] - h['test_acc'][-1]:+.3f}")
-        plot.plot_against_reference(h, reference if p else None,
-                                    [(("train_loss", "test_loss"), loss), (("train_acc", "test_acc"), acc)], "p = 0")
+        plt.figure(fig)  # the same figure: only the curves and titles change
+        for key, line in curves.items():
+            line.set_ydata(h[key])
+        axes[0].set_title(f"p = {round(dropout, 6):g}: final train loss {h['train_loss'][-1]:.2f}, "
+                          f"validation loss {h['val_loss'][-1]:.2f}")
+        axes[1].set_title(f"validation acc {h['val_acc'][-1]:.3f}, "
+                          f"train − validation gap {h['train_acc'][-1] - h['val_acc'][-1]:+.3f}")
 
-    slider = widgets.FloatSlider(value=dropout, min=0.0, max=DROPOUT_MAX, step=0.1, description="dropout p",
-                                 readout_format=".1f")
-    return plot.explorer(compute, draw, dropout=slider)
+    slider = widgets.FloatSlider(value=dropout, min=0.0, max=0.9, step=0.1, description="dropout p", readout_format=".1f")
+    panel = plot.explorer(lambda dropout: runs[round(dropout, 6)], draw, dropout=slider)  # a browser may send 0.1 * 3
+    panel.runs, panel.figure = runs, fig
+    return panel
 
 
 # --------------------------------------------------------------------------- exercise checks

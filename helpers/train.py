@@ -382,3 +382,62 @@ def r_squared(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     """Coefficient of determination 1 − SS_res / SS_tot: 1 is a perfect fit, 0 is the mean's."""
     y, y_hat = y.reshape(-1).double(), y_hat.reshape(-1).double()
     return float(1 - ((y - y_hat) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+
+
+# --- k settings of the note's MLP at once (lessons 06–07)
+
+
+def train_grid(lambdas, dropouts, train_set, eval_sets: dict, num_epochs: int, num_hiddens: int = 256, lr: float = 0.05,
+               momentum: float = 0.9, batch_size: int = 50, seed: int = 0, device="cpu", callback=None) -> list[dict]:
+    """k copies of ``mlp(num_hiddens)`` (784-h-10) trained as ONE batched model: copy j has weight decay
+    ``lambdas[j]`` on its weight matrices and inverted dropout ``dropouts[j]`` (< 1) after the hidden layer,
+    and follows ``train(mlp(...), TensorBatches(*train_set, batch_size, shuffle=True), optimizer=SGD(
+    weight_groups(net, λ_j), lr, momentum))``: the same start and minibatches (seeded in ``fork_rng``) for all,
+    masks from a generator of their own. Returns k histories: per epoch ``{name}_loss``/``_acc`` for each
+    (X, y) in ``eval_sets`` (eval mode) and ``weight_norm``; ``params``: final (W1 (784, h), b1, W2 (h, 10), b2)."""
+    lam = torch.tensor([check_number("lambdas", v, 0) for v in lambdas], device=device)
+    keep = 1 - torch.tensor([check_number("dropouts", v, 0, 0.99) for v in dropouts], device=device)[:, None, None]
+    if len(lam) != len(keep):
+        raise ValueError(f"{len(lam)} lambdas but {len(keep)} dropouts: give one of each per setting")
+    (X, y), k, masks = (t.to(device) for t in train_set), len(lam), torch.Generator(device).manual_seed(seed)
+    with torch.random.fork_rng(devices=[]), single_thread(device):
+        torch.manual_seed(seed)
+        net = mlp(num_hiddens)
+        h = net[1].out_features  # layer 1: the k weight matrices side by side, (784, k·h), one product for all k
+        W1, b1, W2, b2 = stacks = [t.to(device).contiguous().requires_grad_() for t in (
+            net[1].weight.detach().T.repeat(1, k), net[1].bias.detach().repeat(k),
+            net[3].weight.detach().T.expand(k, h, -1), net[3].bias.detach().expand(k, 1, -1))]
+        optimizer = torch.optim.SGD(stacks, lr=lr, momentum=momentum)
+
+        def scores(X, dropout=False):  # (n, 784) -> (k, n, 10)
+            H = torch.relu(torch.addmm(b1, X, W1)).view(len(X), k, h).transpose(0, 1)
+            if dropout and bool((keep < 1).any()):
+                H = H * (torch.rand(H.shape, generator=masks, device=device) < keep) / keep
+            return torch.baddbmm(b2, H, W2)
+
+        losses = lambda O, y: nn.functional.cross_entropy(O.transpose(1, 2), y.expand(k, len(y)),  # noqa: E731
+                                                          reduction="none").mean(1)  # the k mean losses
+
+        history = [{"weight_norm": []} | {f"{s}_{m}": [] for s in eval_sets for m in ("loss", "acc")} for _ in lam]
+        for epoch in range(1, check_int("num_epochs", num_epochs) + 1):
+            order = torch.randperm(len(X)).to(device)
+            for idx in order.split(batch_size):
+                optimizer.zero_grad()
+                losses(scores(X[idx], True), y[idx]).sum().backward()
+                with torch.no_grad():  # what SGD's weight_decay adds, one λ per copy
+                    W1.grad += lam.repeat_interleave(h) * W1
+                    W2.grad += lam[:, None, None] * W2
+                optimizer.step()
+            with torch.no_grad():
+                record = {"weight_norm": (W1.square().sum(0).view(k, h).sum(1) + W2.square().sum((1, 2))).sqrt()}
+                for name, (Xe, ye) in eval_sets.items():
+                    O, ye = scores(Xe.to(device)), ye.to(device)
+                    record[f"{name}_loss"], record[f"{name}_acc"] = losses(O, ye), (O.argmax(2) == ye).float().mean(1)
+                for key, values in record.items():
+                    for run, v in zip(history, values.tolist()):
+                        run[key].append(v)
+            if callback is not None:
+                callback(epoch)
+    for j, run in enumerate(history):
+        run["params"] = tuple(t.detach() for t in (W1[:, j * h:(j + 1) * h], b1[j * h:(j + 1) * h], W2[j], b2[j, 0]))
+    return history

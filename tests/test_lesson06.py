@@ -1,4 +1,5 @@
-"""helpers.lesson06: d2l's 200-feature data, the λ explorer's runs and panel, and the exercise checks."""
+"""helpers.lesson06: d2l's 200-feature data, train.train_grid (k settings at once), the λ explorer, and the
+exercise checks."""
 
 import math
 
@@ -16,22 +17,14 @@ from torch import nn  # noqa: E402
 from helpers import data, lesson06, train  # noqa: E402
 from helpers.plot import set_controls  # noqa: E402
 
-FAST = dict(num_epochs=4, n_train=100, n_test=100)
-KEYS = ("train_loss", "test_loss", "train_acc", "test_acc", "weight_norm")
+FAST = dict(num_epochs=3, n_train=60, n_val=40)
+KEYS = ("train_loss", "val_loss", "train_acc", "val_acc", "weight_norm")
 
 
 @pytest.fixture(autouse=True)
 def close_figures():
     yield
     plt.close("all")
-
-
-@pytest.fixture
-def shown(monkeypatch):
-    """The figures the explorer shows, captured at plt.show() (the explorer closes them right after)."""
-    figures = []
-    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: figures.append(plt.gcf()))
-    return figures
 
 
 def check_history(history, num_epochs, keys=KEYS):
@@ -70,27 +63,65 @@ def test_high_dim_linear_refuses_bad_sizes(kwargs, name):
         lesson06.high_dim_linear(**kwargs)
 
 
-# --------------------------------------------------------------------------- the explorer's runs
+# --------------------------------------------------------------------------- k settings at once: train.train_grid
 
 
-def test_weight_decay_history_has_every_list_per_epoch():
-    check_history(lesson06.train_with_weight_decay(1e-3, **FAST), FAST["num_epochs"])
+class SliceDropout(nn.Module):
+    """Inverted dropout whose mask is slice ``j`` of what train_grid draws for all k copies at once."""
+
+    def __init__(self, k, j, p, seed=0):
+        super().__init__()
+        self.k, self.j, self.keep, self.gen = k, j, 1 - p, torch.Generator().manual_seed(seed)
+
+    def forward(self, H):
+        if not self.training or self.keep == 1:
+            return H
+        return H * (torch.rand(self.k, *H.shape, generator=self.gen)[self.j] < self.keep) / self.keep
 
 
-def test_larger_lambd_gives_smaller_weight_norm():
-    norms = [lesson06.train_with_weight_decay(lam, num_epochs=10, n_train=100, n_test=100)["weight_norm"][-1]
-             for lam in (0.0, 0.01, 0.1)]
-    assert norms[0] > norms[1] > norms[2], norms
+def test_train_grid_equals_k_separate_ordinary_runs():
+    """The proof of the batching: copy j of one batched run = train.train on mlp(...) with SGD(weight_groups(λ_j),
+    momentum) and dropout p_j, from the same init and minibatches (float tolerance), epoch by epoch."""
+    d = data.subset(120, n_val=60)
+    lambdas, dropouts = (0.0, 0.03, 0.0, 0.01), (0.0, 0.0, 0.5, 0.3)
+    sets = {"train": (d.X_train, d.y_train), "val": (d.X_val, d.y_val)}
+    grid = train.train_grid(lambdas, dropouts, (d.X_train, d.y_train), sets, 3, num_hiddens=24, lr=0.05,
+                            batch_size=25)
+    for j, (lambd, p) in enumerate(zip(lambdas, dropouts)):
+        torch.manual_seed(0)
+        net = train.mlp(24)
+        net.insert(3, SliceDropout(len(lambdas), j, p))
+        opt = torch.optim.SGD(train.weight_groups(net, lambd), lr=0.05, momentum=0.9)
+        seen = []
+        train.train(net, data.TensorBatches(d.X_train, d.y_train, 25, shuffle=True), None, 3, optimizer=opt,
+                    device="cpu", verbose=False, callback=lambda e, net, h: seen.append(
+                        (*train.evaluate(net, sets["train"]), *train.evaluate(net, sets["val"]), train.weight_norm(net))))
+        want = list(zip(*seen))
+        for key, values in zip(("train_loss", "train_acc", "val_loss", "val_acc", "weight_norm"), want):
+            assert grid[j][key] == pytest.approx(values, abs=1e-5), (j, key)
+        for ours, theirs in zip(grid[j]["params"], (net[1].weight.T, net[1].bias, net[4].weight.T, net[4].bias)):
+            assert torch.allclose(ours, theirs, atol=1e-5)
+    assert grid[0]["val_loss"] != grid[1]["val_loss"] != grid[2]["val_loss"]  # the settings do differ
 
 
-def test_runs_are_seeded_and_leave_the_callers_random_state_alone():
+def test_train_grid_is_seeded_and_leaves_the_callers_random_state_alone():
+    d = data.subset(60, n_val=30)
+    run = lambda seed=0: train.train_grid((0.0, 0.1), (0.2, 0.0), (d.X_train, d.y_train),  # noqa: E731
+                                          {"val": (d.X_val, d.y_val)}, 2, num_hiddens=8, seed=seed)
     torch.manual_seed(123)
     before, threads = torch.get_rng_state(), torch.get_num_threads()
-    a = lesson06.train_with_weight_decay(0.0, **FAST)
+    a = run()
     assert torch.equal(torch.get_rng_state(), before) and torch.get_num_threads() == threads
-    b = lesson06.train_with_weight_decay(0.0, **FAST)
-    assert a["train_loss"] == b["train_loss"] and a["weight_norm"] == b["weight_norm"]
-    assert lesson06.train_with_weight_decay(0.0, seed=1, **FAST)["train_loss"] != a["train_loss"]
+    assert run()[1]["val_loss"] == a[1]["val_loss"] and run(seed=1)[1]["val_loss"] != a[1]["val_loss"]
+    assert set(a[0]) == {"val_loss", "val_acc", "weight_norm", "params"} and len(a[0]["val_acc"]) == 2
+
+
+@pytest.mark.parametrize("lambdas, dropouts, name", [((-0.01,), (0.0,), "lambdas"), ((0.0,), (1.0,), "dropouts"),
+                                                     ((0.0, 0.1), (0.0,), "one of each")])
+def test_train_grid_refuses_bad_settings(lambdas, dropouts, name):
+    d = data.subset(20)
+    with pytest.raises(ValueError, match=name):
+        train.train_grid(lambdas, dropouts, (d.X_train, d.y_train), {}, 1, num_hiddens=4)
 
 
 def test_weight_decay_matches_the_explicit_l2_penalty():
@@ -126,9 +157,12 @@ def test_weight_norm_and_groups_count_weight_matrices_only():
 # --------------------------------------------------------------------------- the λ explorer
 
 
-def test_the_slider_reaches_zero_and_is_log_spaced():
-    panel = lesson06.weight_decay_explorer(**FAST)
-    assert isinstance(panel, widgets.interactive)
+@pytest.fixture(scope="module")
+def panel():
+    return lesson06.weight_decay_explorer(**FAST)
+
+
+def test_the_slider_reaches_zero_and_is_log_spaced(panel):
     slider = panel.kwargs_widgets[0]
     assert isinstance(slider, widgets.SelectionSlider) and slider.description == "λ"
     assert slider.value == 0.0 and slider.continuous_update is False
@@ -137,40 +171,43 @@ def test_the_slider_reaches_zero_and_is_log_spaced():
     assert [label for label, _ in slider.options][1:3] == ["1e-4", "3e-4"]
     ratios = [b / a for a, b in zip(values[1:], values[2:])]
     assert all(2 <= r <= 4 for r in ratios), ratios
-    check_history(panel.result, FAST["num_epochs"])
+    assert set(panel.runs) == set(lesson06.LAMBDA_STOPS)
+    for h in panel.runs.values():
+        check_history(h, FAST["num_epochs"])
 
 
-def test_moves_give_smaller_norms_and_come_back_from_the_cache():
-    panel = lesson06.weight_decay_explorer(num_epochs=10, n_train=100, n_test=100)
-    first = panel.result
+def test_every_stop_is_trained_once_when_built_and_a_move_only_redraws(monkeypatch):
+    calls = []
+    grid = train.train_grid
+    monkeypatch.setattr(train, "train_grid", lambda *a, **kw: calls.append(a[:2]) or grid(*a, **kw))
+    panel = lesson06.weight_decay_explorer(**FAST)
+    assert calls == [(lesson06.LAMBDA_STOPS, [0.0] * len(lesson06.LAMBDA_STOPS))]
+    before = panel.plots.children[0].value
     norms = [set_controls(panel, lambd=lam)["weight_norm"][-1] for lam in (0.0, 1e-2, 1e-1)]
     assert norms[0] > norms[1] > norms[2], norms
-    misses = panel.cache.cache_info().misses
-    assert set_controls(panel, lambd=0.0) is first and panel.result is first
-    assert panel.cache.cache_info().misses == misses
+    assert len(calls) == 1 and set_controls(panel, lambd=1e-1) is panel.runs[1e-1]
+    assert panel.plots.children[0].value != before  # a new PNG
 
 
-def test_each_update_draws_loss_and_norm_over_the_grey_reference(shown):
-    panel = lesson06.weight_decay_explorer(**FAST)
-    shown.clear()
-    set_controls(panel, lambd=3e-2)
-    assert len(shown) == 1
-    ax_loss, ax_norm = shown[0].axes
+def test_a_move_updates_the_lines_over_the_grey_reference(panel):
+    h = set_controls(panel, lambd=3e-2)
+    ax_loss, ax_norm = panel.figure.axes
     assert "λ = 3e-2" in ax_loss.get_title() and "‖W‖" in ax_norm.get_ylabel()
-    labels = [line.get_label() for line in ax_loss.lines]
-    assert {"train loss", "test loss", "train loss, λ = 0", "test loss, λ = 0"} <= set(labels)
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax_loss.lines + ax_norm.lines}
+    assert lines["validation loss"] == h["val_loss"] and lines["weight norm"] == h["weight_norm"]
+    assert lines["train loss, λ = 0"] == panel.runs[0.0]["train_loss"] != h["train_loss"]
+    set_controls(panel, lambd=0.0)
 
 
-def test_the_explorer_refuses_bad_values():
+def test_the_explorer_refuses_bad_values(panel):
     with pytest.raises(ValueError, match="lambd"):
         lesson06.weight_decay_explorer(lambd=-1.0, **FAST)
     with pytest.raises(ValueError, match="lambd"):
         lesson06.weight_decay_explorer(lambd=0.5, **FAST)  # not a stop of the slider
-    with pytest.raises(TypeError, match="momentum"):
-        lesson06.weight_decay_explorer(momentum=0.5, **FAST)  # not a setting of the run
+    with pytest.raises(TypeError, match="bogus"):
+        lesson06.weight_decay_explorer(bogus=0.5, **FAST)  # not a setting of the run
     with pytest.raises(ValueError, match="n_train"):
         lesson06.weight_decay_explorer(num_epochs=2, n_train=60001)
-    panel = lesson06.weight_decay_explorer(**FAST)
     with pytest.raises(traitlets.TraitError):
         set_controls(panel, lambd=-1.0)
     with pytest.raises(ValueError, match="control"):
@@ -275,8 +312,3 @@ def test_checks_report_an_exception(capsys):
     for check in (lesson06.check_half_life, lesson06.check_ridge, lesson06.check_l1_step):
         assert check(broken) is False
         assert "RuntimeError: boom" in capsys.readouterr().out
-
-
-def test_a_negative_lambd_is_refused_by_name():
-    with pytest.raises(ValueError, match=r"lambd=-0\.01"):
-        lesson06.train_with_weight_decay(-0.01, **FAST)

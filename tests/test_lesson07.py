@@ -1,4 +1,4 @@
-"""helpers.lesson07: the dropout explorer's runs and panel, and the exercise checks."""
+"""helpers.lesson07: train.train_grid's dropout, the dropout explorer, and the exercise checks."""
 
 import math
 
@@ -15,22 +15,14 @@ from torch import nn  # noqa: E402
 from helpers import data, lesson07, train  # noqa: E402
 from helpers.plot import set_controls  # noqa: E402
 
-FAST = dict(num_epochs=4, n_train=100, n_test=100)
-KEYS = ("train_loss", "test_loss", "train_acc", "test_acc")
+FAST = dict(num_epochs=3, n_train=60, n_val=40)
+KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
 
 
 @pytest.fixture(autouse=True)
 def close_figures():
     yield
     plt.close("all")
-
-
-@pytest.fixture
-def shown(monkeypatch):
-    """The figures the explorer shows, captured at plt.show() (the explorer closes them right after)."""
-    figures = []
-    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: figures.append(plt.gcf()))
-    return figures
 
 
 def check_history(history, num_epochs, keys=KEYS):
@@ -53,91 +45,63 @@ def test_mlp_puts_one_dropout_layer_after_each_hidden_layer():
         train.mlp((64, 64), dropout=1.5)
 
 
-def test_dropout_changes_the_run_and_is_seeded():
-    none = lesson07.train_with_dropout(0.0, **FAST)
-    half = lesson07.train_with_dropout(0.5, **FAST)
-    check_history(half, FAST["num_epochs"])
-    assert half["train_loss"] != none["train_loss"]
-    assert lesson07.train_with_dropout(0.5, **FAST)["train_loss"] == half["train_loss"]
-
-
-def test_training_numbers_are_measured_in_eval_mode():
-    """The history's last train_loss/train_acc are the final net's, dropout off: rebuild the seeded run and compare."""
-    h = lesson07.train_with_dropout(0.5, **FAST, device="cpu")
-    d = data.subset(FAST["n_train"], n_test=FAST["n_test"])
-    torch.manual_seed(0)
-    net = train.mlp((256, 256), dropout=0.5, init_std=None)
-    opt = torch.optim.SGD(train.weight_groups(net, 0.0), lr=0.03, momentum=0.9)
-    running = train.train(net, data.TensorBatches(d.X_train, d.y_train, 50, shuffle=True), None, FAST["num_epochs"],
-                          optimizer=opt, device="cpu", verbose=False)
-    assert (h["train_loss"][-1], h["train_acc"][-1]) == pytest.approx(train.evaluate(net, (d.X_train, d.y_train)))
-    assert h["train_loss"][-1] != pytest.approx(running["train_loss"][-1])  # not the loop's figure, dropout on
-
-
-def test_dropout_narrows_the_train_test_gap():
-    gaps = {}
-    for p in (0.0, 0.5):
-        h = lesson07.train_with_dropout(p, num_epochs=25, n_train=200, n_test=300)
-        gaps[p] = h["train_acc"][-1] - h["test_acc"][-1]
-    assert gaps[0.5] < gaps[0.0], gaps
-
-
-def test_dropout_one_gives_finite_losses_and_no_learning():
-    h = lesson07.train_with_dropout(1.0, **FAST)
-    assert all(math.isfinite(v) for v in h["train_loss"] + h["test_loss"])
-    assert h["train_loss"][-1] > 2.0  # every hidden unit is dropped: the net outputs a constant
-
-
-def test_per_layer_rates_and_weight_decay_are_accepted():
-    h = lesson07.train_with_dropout((0.2, 0.5), lambd=1e-3, **FAST)
-    assert len(h["test_acc"]) == FAST["num_epochs"]
-
-
-@pytest.mark.parametrize("bad", [-0.2, 1.5, (0.2, 1.2), (-0.1, 0.5)])
-def test_rates_outside_0_1_are_refused(bad):
-    with pytest.raises(ValueError, match="dropout="):
-        lesson07.train_with_dropout(bad, **FAST)
+def test_grid_dropout_zeroes_a_share_p_and_is_off_in_eval_mode():
+    """train_grid's dropout: a copy with p = 0 trains exactly as it would alone (its mask keeps every unit); one with
+    p > 0 trains differently; every record is taken with dropout off (two evaluations of the final weights agree)."""
+    d = data.subset(80, n_val=40)
+    sets = {"train": (d.X_train, d.y_train)}
+    both = train.train_grid((0.0, 0.0), (0.0, 0.6), (d.X_train, d.y_train), sets, 3, num_hiddens=16, lr=0.3)
+    alone = train.train_grid((0.0,), (0.0,), (d.X_train, d.y_train), sets, 3, num_hiddens=16, lr=0.3)
+    assert both[0]["train_loss"] == pytest.approx(alone[0]["train_loss"], abs=1e-6)
+    assert both[1]["train_loss"][-1] != pytest.approx(both[0]["train_loss"][-1], abs=1e-2)
+    W1, b1, W2, b2 = both[1]["params"]
+    scores = torch.relu(d.X_train @ W1 + b1) @ W2 + b2
+    loss = nn.functional.cross_entropy(scores, d.y_train).item()
+    assert loss == pytest.approx(both[1]["train_loss"][-1], abs=1e-5)
 
 
 # --------------------------------------------------------------------------- the dropout explorer
 
 
-def test_the_explorer_has_a_dropout_slider():
-    panel = lesson07.dropout_explorer(**FAST)
+@pytest.fixture(scope="module")
+def panel():
+    return lesson07.dropout_explorer(**FAST)
+
+
+def test_the_explorer_has_a_dropout_slider_and_every_rate_trained(panel):
     slider = panel.kwargs_widgets[0]
     assert isinstance(slider, widgets.FloatSlider) and "dropout" in slider.description
-    assert slider.min == 0.0 and 0.5 <= slider.max < 1.0 and slider.continuous_update is False
-    check_history(panel.result, FAST["num_epochs"])
+    assert slider.min == 0.0 and slider.max == 0.9 and slider.step == 0.1 and slider.continuous_update is False
+    assert list(panel.runs) == [i / 10 for i in range(10)]
+    for h in panel.runs.values():
+        check_history(h, FAST["num_epochs"])
+    assert panel.result is panel.runs[0.0]
 
 
-def test_a_move_retrains_and_redraws_over_the_grey_reference(shown):
-    panel = lesson07.dropout_explorer(**FAST)
-    none = panel.result
+def test_a_move_redraws_the_curves_over_the_grey_reference(panel):
+    before = panel.plots.children[0].value
     half = set_controls(panel, dropout=0.5)
-    check_history(half, FAST["num_epochs"])
-    assert half is not none and half["train_loss"] != none["train_loss"]
-    ax_loss, ax_acc = shown[-1].axes
+    assert half is panel.runs[0.5] and half["train_loss"] != panel.runs[0.0]["train_loss"]
+    ax_loss, ax_acc = panel.figure.axes
     assert "p = 0.5" in ax_loss.get_title() and "gap" in ax_acc.get_title()
-    assert {"train acc, p = 0", "test acc, p = 0", "train acc"} <= {line.get_label() for line in ax_acc.lines}
-    misses = panel.cache.cache_info().misses
-    assert set_controls(panel, dropout=0.0) is none and panel.cache.cache_info().misses == misses
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax_acc.lines}
+    assert lines["train accuracy"] == half["train_acc"] and lines["validation accuracy, p = 0"] == panel.runs[0.0]["val_acc"]
+    assert panel.plots.children[0].value != before
+    set_controls(panel, dropout=0.0)
 
 
-def test_browser_style_float_values_hit_the_same_setting():
-    panel = lesson07.dropout_explorer(**FAST)
-    a = set_controls(panel, dropout=0.3)
-    b = set_controls(panel, dropout=0.1 * 3)  # 0.30000000000000004, as a browser may send
-    assert a["train_loss"] == b["train_loss"]
+def test_browser_style_float_values_hit_the_same_setting(panel):
+    assert set_controls(panel, dropout=0.1 * 3) is panel.runs[0.3]  # 0.30000000000000004, as a browser may send
+    set_controls(panel, dropout=0.0)
 
 
-def test_the_explorer_refuses_bad_values():
+def test_the_explorer_refuses_bad_values(panel):
     with pytest.raises(ValueError, match="dropout"):
         lesson07.dropout_explorer(dropout=1.5, **FAST)
     with pytest.raises(ValueError, match="dropout"):
         lesson07.dropout_explorer(dropout=0.95, **FAST)  # past the slider's end
-    with pytest.raises(ValueError, match="lambd"):
-        lesson07.dropout_explorer(lambd=-1.0, **FAST)
-    panel = lesson07.dropout_explorer(**FAST)
+    with pytest.raises(TypeError, match="bogus"):
+        lesson07.dropout_explorer(bogus=1, **FAST)  # not a setting of the run
     with pytest.raises(ValueError, match="control"):
         set_controls(panel, lambd=0.5)
 
@@ -145,13 +109,13 @@ def test_the_explorer_refuses_bad_values():
 # --------------------------------------------------------------------------- in a real kernel
 
 
-@pytest.mark.parametrize("make, key, moves", [
-    ("weight_decay_explorer(num_epochs=5, n_train=100, n_test=100)", "index", [2, 5, 7]),
-    ("dropout_explorer(num_epochs=5, n_train=100, n_test=100)", "value", [0.3, 0.6, 0.8]),
+@pytest.mark.parametrize("make, key, moves, values", [
+    ("weight_decay_explorer(num_epochs=3, n_train=60, n_val=40)", "index", [2, 5, 7], "lesson06.LAMBDA_STOPS"),
+    ("dropout_explorer(num_epochs=3, n_train=60, n_val=40)", "value", [0.3, 0.6, 0.8], "lesson07.DROPOUT_STOPS"),
 ])
-def test_quick_moves_leave_one_plot_from_the_last_move(make, key, moves):
-    """Send slider moves through the widget protocol, back to back (the later ones arrive while the first
-    is still training), and replay what JupyterLab's Output widget would show: one image, from the last move."""
+def test_quick_moves_end_on_the_last_move(make, key, moves, values):
+    """Send slider moves through the widget protocol, back to back, as a browser does: every move is answered,
+    the plot's image is replaced after the last one, and the explorer ends on the last move's run."""
     import json
     import queue
     import time
@@ -161,46 +125,38 @@ def test_quick_moves_leave_one_plot_from_the_last_move(make, key, moves):
 
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(Path(__file__).resolve().parents[1] / "notebooks"))
     try:
-        setup = ("%matplotlib inline\nimport json\nfrom IPython.display import display\n"
-                 f"from helpers.lesson06 import weight_decay_explorer\nfrom helpers.lesson07 import dropout_explorer\nexplorer = {make}\n"
-                 "display(explorer)\n"
-                 "print(json.dumps([explorer.kwargs_widgets[0].model_id, explorer.out.model_id]))")
+        setup = ("%matplotlib inline\nimport json\nfrom IPython.display import display\nfrom helpers import lesson06, lesson07\n"
+                 f"explorer = lesson0{6 if 'weight' in make else 7}.{make}\ndisplay(explorer)\n"
+                 "print(json.dumps([explorer.kwargs_widgets[0].model_id, explorer.plots.children[0].model_id]))")
         outputs = []
         reply = kc.execute_interactive(setup, timeout=300, output_hook=lambda m: outputs.append(m))
         assert reply["content"]["status"] == "ok", reply["content"]
-        slider_id, out_id = json.loads(next(m["content"]["text"] for m in outputs if m["msg_type"] == "stream"))
+        slider_id, image_id = json.loads(next(m["content"]["text"] for m in outputs
+                                              if m["msg_type"] == "stream" and "[" in m["content"]["text"]))
         sent = []
         for value in moves:
             msg = kc.session.msg("comm_msg", {"comm_id": slider_id,
                                               "data": {"method": "update", "state": {key: value}, "buffer_paths": []}})
             kc.shell_channel.send(msg)
             sent.append(msg["header"]["msg_id"])
-        shown, pending_clear, capture, done = [], False, None, set()
-        deadline = time.time() + 300
+        images, done, deadline = [], set(), time.time() + 300
         while len(done) < len(sent) and time.time() < deadline:
             try:
                 m = kc.get_iopub_msg(timeout=5)
             except queue.Empty:
                 continue
-            kind, parent = m["msg_type"], m["parent_header"].get("msg_id")
-            if kind == "status" and parent in sent and m["content"]["execution_state"] == "idle":
+            parent = m["parent_header"].get("msg_id")
+            if m["msg_type"] == "status" and parent in sent and m["content"]["execution_state"] == "idle":
                 done.add(parent)
-            elif kind == "comm_msg" and m["content"]["comm_id"] == out_id:
-                state = m["content"]["data"].get("state", {})
-                if "msg_id" in state:
-                    capture = state["msg_id"] or None
-            elif capture is not None and parent == capture:
-                if kind == "clear_output":
-                    pending_clear = m["content"].get("wait", False)
-                    if not pending_clear:
-                        shown = []
-                elif kind in ("display_data", "stream", "error", "execute_result"):
-                    if pending_clear:
-                        shown, pending_clear = [], False
-                    what = "image" if "image/png" in m["content"].get("data", {}) else kind
-                    shown.append((what, sent.index(parent)))
+            elif m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == image_id and parent in sent:
+                images.append(sent.index(parent))
         assert len(done) == len(sent), "the kernel did not finish every move"
-        assert shown == [("image", len(sent) - 1)], shown
+        assert images and images[-1] == len(sent) - 1, images
+        last = f"{values}[{moves[-1]}]" if key == "index" else str(moves[-1])
+        outputs.clear()
+        kc.execute_interactive(f"print(explorer.result is explorer.runs[{last}])", timeout=60,
+                               output_hook=lambda m: outputs.append(m))
+        assert [m["content"]["text"].strip() for m in outputs if m["msg_type"] == "stream"] == ["True"]
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
