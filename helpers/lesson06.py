@@ -68,7 +68,7 @@ def weight_decay_explorer(lambd: float = 0.0, n_train: int = 500, n_val: int = 5
             name, style = key.replace("_", " ").replace("val", "validation"), "--" if key == "val_loss" else "-"
             ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{name}, λ = 0")
             lines[key], = ax.plot(epochs, runs[0.0][key], style, lw=1.8, label=name)
-        ax.set(xlabel="epoch", ylim=(0, top), ylabel="cross-entropy loss" if top == 2.5 else "‖W‖ (both weight matrices)")
+        ax.set(xlabel="epoch", ylim=(0, top), ylabel="cross-entropy loss" if top == 2.5 else "‖W‖ (both weights)")
         ax.grid(alpha=0.3), ax.legend(fontsize=8)
     fig.tight_layout(), plt.close(fig)  # each move shows it again
 

@@ -1,5 +1,5 @@
 """Used in lesson 07: dropout (暂退法). Section 4's dropout slider is ``dropout_explorer`` (all rates trained
-at once; section 5 reads its ``.runs``); exercises 1–2 call ``check_test_time_dropout`` and
+at once; its "Choosing p" part reads ``.runs``); exercises 1–2 call ``check_test_time_dropout`` and
 ``check_dropout_variance``."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ def dropout_explorer(dropout: float = 0.0, n_train: int = 500, n_val: int = 500,
     check_choice("dropout", round(dropout, 6), DROPOUT_STOPS)
     print(f"training the {len(DROPOUT_STOPS)} dropout rates together, {num_epochs} epochs ...", end=" ")
     d, start = data.subset(n_train, n_val=n_val), time.perf_counter()
-    runs = dict(zip(DROPOUT_STOPS, train.train_grid([0.0] * 10, DROPOUT_STOPS, (d.X_train, d.y_train), {
-        "train": (d.X_train, d.y_train), "val": (d.X_val, d.y_val)}, num_epochs, **{"lr": 0.01, "batch_size": 25, **grid})))
+    runs = dict(zip(DROPOUT_STOPS, train.train_grid([0.0] * 10, DROPOUT_STOPS, (d.X_train, d.y_train), {"train": (
+        d.X_train, d.y_train), "val": (d.X_val, d.y_val)}, num_epochs, **{"lr": 0.01, "batch_size": 25, **grid})))
     print(f"done in {time.perf_counter() - start:.1f} s")
     (fig, axes), curves, epochs = plt.subplots(1, 2, figsize=(10, 3.4)), {}, range(1, num_epochs + 1)
     for ax, kind, name, color in ((axes[0], "loss", "loss", "C0"), (axes[1], "acc", "accuracy", "C1")):
@@ -39,15 +39,15 @@ def dropout_explorer(dropout: float = 0.0, n_train: int = 500, n_val: int = 500,
     fig.tight_layout(), plt.close(fig)  # each move shows it again
 
     def draw(h, dropout):
-        plt.figure(fig)  # the same figure: only the curves and titles change
-        for key, line in curves.items():
-            line.set_ydata(h[key])
         axes[0].set_title(f"p = {round(dropout, 6):g}: final train loss {h['train_loss'][-1]:.2f}, "
                           f"validation loss {h['val_loss'][-1]:.2f}")
         axes[1].set_title(f"validation acc {h['val_acc'][-1]:.3f}, "
                           f"train − validation gap {h['train_acc'][-1] - h['val_acc'][-1]:+.3f}")
+        for key, line in curves.items():
+            line.set_ydata(h[key])
+        plt.figure(fig)  # the same figure again, for the explorer to show: only the curves and titles changed
 
-    slider = widgets.FloatSlider(value=dropout, min=0.0, max=0.9, step=0.1, description="dropout p", readout_format=".1f")
+    slider = widgets.FloatSlider(value=dropout, min=0, max=0.9, step=0.1, description="dropout p", readout_format=".1f")
     panel = plot.explorer(lambda dropout: runs[round(dropout, 6)], draw, dropout=slider)  # a browser may send 0.1 * 3
     panel.runs, panel.figure = runs, fig
     return panel

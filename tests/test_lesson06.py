@@ -95,7 +95,8 @@ def test_train_grid_equals_k_separate_ordinary_runs():
         seen = []
         train.train(net, data.TensorBatches(d.X_train, d.y_train, 25, shuffle=True), None, 3, optimizer=opt,
                     device="cpu", verbose=False, callback=lambda e, net, h: seen.append(
-                        (*train.evaluate(net, sets["train"]), *train.evaluate(net, sets["val"]), train.weight_norm(net))))
+                        (*train.evaluate(net, sets["train"]), *train.evaluate(net, sets["val"]),
+                         train.weight_norm(net))))
         want = list(zip(*seen))
         for key, values in zip(("train_loss", "train_acc", "val_loss", "val_acc", "weight_norm"), want):
             assert grid[j][key] == pytest.approx(values, abs=1e-5), (j, key)

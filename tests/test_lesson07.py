@@ -85,7 +85,8 @@ def test_a_move_redraws_the_curves_over_the_grey_reference(panel):
     ax_loss, ax_acc = panel.figure.axes
     assert "p = 0.5" in ax_loss.get_title() and "gap" in ax_acc.get_title()
     lines = {line.get_label(): list(line.get_ydata()) for line in ax_acc.lines}
-    assert lines["train accuracy"] == half["train_acc"] and lines["validation accuracy, p = 0"] == panel.runs[0.0]["val_acc"]
+    assert lines["train accuracy"] == half["train_acc"]
+    assert lines["validation accuracy, p = 0"] == panel.runs[0.0]["val_acc"]
     assert panel.plots.children[0].value != before
     set_controls(panel, dropout=0.0)
 
@@ -125,7 +126,8 @@ def test_quick_moves_end_on_the_last_move(make, key, moves, values):
 
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(Path(__file__).resolve().parents[1] / "notebooks"))
     try:
-        setup = ("%matplotlib inline\nimport json\nfrom IPython.display import display\nfrom helpers import lesson06, lesson07\n"
+        setup = ("%matplotlib inline\nimport json\nfrom IPython.display import display\n"
+                 "from helpers import lesson06, lesson07\n"
                  f"explorer = lesson0{6 if 'weight' in make else 7}.{make}\ndisplay(explorer)\n"
                  "print(json.dumps([explorer.kwargs_widgets[0].model_id, explorer.plots.children[0].model_id]))")
         outputs = []
