@@ -163,20 +163,3 @@ def set_controls(panel: Explorer, **values) -> Any:
     for name, value in values.items():
         by_name[name].value = value
     return panel.update() if panel.error.value else panel.result
-
-
-def plot_against_reference(history: dict, reference: dict | None, panels, note: str):
-    """One row of axes, one per ``(keys, settings)`` in ``panels``: ``history[key]`` per epoch, and the same
-    curves of ``reference`` in grey behind (labelled "…, ``note``"); ``settings`` go to ``ax.set``. Returns the axes."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.4), squeeze=False)
-    for ax, (keys, settings) in zip(axes[0], panels):
-        for key in keys:
-            label, color, style = CURVE_STYLES.get(key, (key.replace("_", " "), "C2", "-"))
-            for run, text, shade, lw in ((reference, f"{label}, {note}", "0.6", 1.2), (history, label, color, 1.8)):
-                if run is not None:
-                    ax.plot(range(1, len(run[key]) + 1), run[key], style, color=shade, lw=lw, label=text)
-        ax.set(xlabel="epoch", **settings)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    return axes[0]
