@@ -90,7 +90,7 @@ def draw_wiggle(result: dict, ax=None, **_):
     return ax
 
 
-def wiggle_explorer(hidden: int = 2, max_hidden: int = 64) -> widgets.interactive:
+def wiggle_explorer(hidden: int = 2, max_hidden: int = 64) -> plot.Explorer:
     """A slider for the hidden ReLU units fitted to the wiggly curve; ``.result`` is ``compute_wiggle``'s."""
     check_int("hidden", hidden, 0, check_int("max_hidden", max_hidden))
     return plot.explorer(compute_wiggle, draw_wiggle,

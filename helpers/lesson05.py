@@ -182,7 +182,7 @@ def _poly_explorer(data: CubicData, fits: list, bounds, compute, title, true_nor
     return plot.explorer(compute, draw, **slider)
 
 
-def degree_explorer(data: CubicData, degree: int = 3) -> widgets.interactive:
+def degree_explorer(data: CubicData, degree: int = 3) -> plot.Explorer:
     """A degree slider (0 … data.max_degree); ``.result``: the ``PolyFit`` of that degree."""
     slider = widgets.IntSlider(value=check_int("degree", degree, 0, data.max_degree), min=0, max=data.max_degree,
                                description="degree")
@@ -190,7 +190,7 @@ def degree_explorer(data: CubicData, degree: int = 3) -> widgets.interactive:
                           lambda degree: fit(data, degree), lambda f: None, degree=slider)
 
 
-def weight_norm_explorer(data: CubicData, max_norm: float = 10.0) -> widgets.interactive:
+def weight_norm_explorer(data: CubicData, max_norm: float = 10.0) -> plot.Explorer:
     """A log slider for C, the largest ‖w‖ allowed (1 … 10¹²), at the highest degree."""
     slider = widgets.FloatLogSlider(value=check_number("max_norm", max_norm, above=0), base=10, min=0, max=12,
                                     step=0.05, description="max ‖w‖ = C", readout_format=".3g",
@@ -202,7 +202,7 @@ def weight_norm_explorer(data: CubicData, max_norm: float = 10.0) -> widgets.int
 
 
 def sample_size_explorer(n_train: int = 100, sizes=(25, 50, 100, 200, 500, 1000, 2000, 5000, 10000),
-                         **train_kwargs) -> widgets.interactive:
+                         **train_kwargs) -> plot.Explorer:
     """A slider over training-set sizes, each running ``train_on_subset(n, **train_kwargs)``; ``.result``: its history."""
     sizes = tuple(check_int("sizes", n, 1, 60000 - train_kwargs.get("n_val", 1000)) for n in sizes)
     if n_train not in sizes:
