@@ -1,6 +1,5 @@
 """Used in lesson 07: dropout (暂退法). Section 4's dropout slider is ``dropout_explorer`` (all rates trained
-at once; its "Choosing p" part reads ``.runs``); exercises 1–2 call ``check_test_time_dropout`` and
-``check_dropout_variance``."""
+at once; its "Choosing p" part reads ``.runs``); exercises 1–3 call the ``check_…`` functions at the end."""
 
 from __future__ import annotations
 
@@ -114,3 +113,28 @@ def check_dropout_variance(fn) -> bool:
             return verdict(False, "", hint or f"for p = {p} expected {(h ** 2 * p / (1 - p)).tolist()}, "
                                               f"got {got.tolist()}")
     return verdict(True, "Var[h'] = h²·p/(1 − p): no noise at p = 0, and it explodes as p → 1", "")
+
+
+def check_per_layer_dropout(cls) -> bool:
+    """Exercise 3: ``cls(num_inputs, num_hiddens, num_outputs, rates)``; weights 0, biases 1 (output −1), hooked."""
+    for rates in ((0.2, 0.5), (0.5, 0.2), (0.1, 0.6, 0.3)):
+        net, error = run_student_code(cls, 30, [2000] * len(rates), 4, list(rates))
+        linears = [m for m in net.modules() if isinstance(m, nn.Linear)] if isinstance(net, nn.Module) else []
+        if error or len(linears) != len(rates) + 1:
+            return verdict(False, "", error or f"{len(rates)} rates: {len(rates) + 1} nn.Linear layers, not {len(linears)}")
+        seen = []
+        for m in linears:
+            nn.init.zeros_(m.weight), nn.init.constant_(m.bias, -1.0 if m.out_features == 4 else 1.0)
+            m.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+        for training, mode in ((True, "train"), (False, "eval")):
+            seen.clear()
+            out, error = run_student_code(net.train(training), torch.rand(50, 30))
+            for k, (H, p) in enumerate(zip([] if error else seen[1:], rates if training else [0] * len(rates)), 1):
+                zeroed = float((H == 0).float().mean())
+                if abs(zeroed - p) > 0.02 or not torch.allclose(H[H != 0], torch.tensor(1 / (1 - p))):
+                    return verdict(False, "", f"{mode} mode, rates {rates}, after hidden layer {k}: expected a share "
+                                              f"{p} zeroed, the rest × {1 / (1 - p):g}; got {zeroed:.2f} zeroed")
+            if error or not torch.is_tensor(out) or len(seen) != len(linears) or not torch.equal(out, 0 * out - 1):
+                return verdict(False, "", error or f"{mode} mode: call each layer once and return the output layer's "
+                                                   "scores as they are (no ReLU or dropout after them)")
+    return verdict(True, "each hidden layer drops its own share in train mode, none in eval mode", "")

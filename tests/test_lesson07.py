@@ -281,3 +281,112 @@ def test_dropout_variance_reports_an_exception(capsys):
         raise NotImplementedError
     assert lesson07.check_dropout_variance(stub) is False
     assert "NotImplementedError" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- exercise 3: a rate per hidden layer
+
+
+class PerLayerSolution(nn.Module):
+    """The folded solution: a ModuleList of hidden layers, dropout_layer after each in train mode."""
+
+    def __init__(self, num_inputs, num_hiddens, num_outputs, rates, order=lambda rates: rates, always=False):
+        super().__init__()
+        sizes = [num_inputs, *num_hiddens]
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.output = nn.Linear(sizes[-1], num_outputs)
+        self.rates, self.always = list(order(rates)), always
+
+    def forward(self, X):
+        H = X.reshape(len(X), -1)
+        for layer, p in zip(self.hidden, self.rates):
+            H = torch.relu(layer(H))
+            if self.training or self.always:
+                H = dropout_layer(H, p)
+        return self.output(H)
+
+
+def per_layer(forward=None, **options):
+    """PerLayerSolution with some options fixed, or with its forward replaced by ``forward(self, X)``."""
+    class Attempt(PerLayerSolution):
+        def __init__(self, *args):
+            super().__init__(*args, **options)
+
+    if forward is not None:
+        Attempt.forward = forward
+    return Attempt
+
+
+def sequential(num_inputs, num_hiddens, num_outputs, rates):
+    layers, width = [], num_inputs
+    for hidden, p in zip(num_hiddens, rates):
+        layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(p)]
+        width = hidden
+    return nn.Sequential(*layers, nn.Linear(width, num_outputs))
+
+
+def test_per_layer_dropout_accepts_the_solution_and_nn_dropout(capsys):
+    assert lesson07.check_per_layer_dropout(PerLayerSolution) is True
+    assert lesson07.check_per_layer_dropout(sequential) is True
+    assert "✅" in capsys.readouterr().out
+
+
+def fixed_rates(self, X):  # the rates of section 2 typed in, whatever rates the net was given
+    H = X
+    for layer, p in zip(self.hidden, (0.2, 0.5, 0.5)):
+        H = torch.relu(layer(H))
+        H = dropout_layer(H, p) if self.training else H
+    return self.output(H)
+
+
+def input_dropout(self, X):  # dropout before each layer instead of after: the input is dropped, the last hidden not
+    H = X
+    for layer, p in zip(self.hidden, self.rates):
+        H = torch.relu(layer(dropout_layer(H, p) if self.training else H))
+    return self.output(H)
+
+
+def no_scaling(self, X):
+    H = X
+    for layer, p in zip(self.hidden, self.rates):
+        H = torch.relu(layer(H))
+        H = H * (torch.rand(H.shape) > p).float() if self.training else H
+    return self.output(H)
+
+
+def two_layers_only(num_inputs, num_hiddens, num_outputs, rates):  # ignores how many hidden layers were asked for
+    return sequential(num_inputs, num_hiddens[:2], num_outputs, rates[:2])
+
+
+def raises(self, X):
+    raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+
+@pytest.mark.parametrize("attempt, hint", [
+    (per_layer(order=lambda rates: rates[::-1]), "train mode, rates (0.2, 0.5), after hidden layer 1: expected a share 0.2"),
+    (per_layer(fixed_rates), "rates (0.5, 0.2), after hidden layer 1: expected a share 0.5"),
+    (per_layer(always=True), "eval mode"),
+    (per_layer(input_dropout), "after hidden layer 1: expected a share 0.2"),
+    (per_layer(no_scaling), "the rest × 1.25"),
+    (per_layer(lambda self, X: nn.functional.dropout(PerLayerSolution.forward(self, X), 0.3, self.training)),
+     "scores as they are"),
+    (per_layer(lambda self, X: torch.relu(PerLayerSolution.forward(self, X))), "scores as they are"),
+    (per_layer(lambda self, X: None), "scores as they are"),
+    (two_layers_only, "3 rates: 4 nn.Linear layers, not 3"),
+    (per_layer(raises), "mat1 and mat2"),
+])
+def test_per_layer_dropout_hints(attempt, hint, capsys):
+    assert lesson07.check_per_layer_dropout(attempt) is False
+    out = capsys.readouterr().out
+    assert "❌" in out and hint in out, out
+
+
+def test_per_layer_dropout_stub_does_not_raise(capsys):
+    class Stub(nn.Module):
+        def __init__(self, num_inputs, num_hiddens, num_outputs, rates):
+            super().__init__()
+
+        def forward(self, X):
+            return None
+
+    assert lesson07.check_per_layer_dropout(Stub) is False
+    assert "nn.Linear layers, not 0" in capsys.readouterr().out
