@@ -68,9 +68,11 @@ lab: setup
 # Tests run torch on one thread: JupyterLab and Chromium share the two cores during
 # the browser tests, and two OpenMP threads on busy cores slow training tenfold or more.
 TEST_ENV := MPLBACKEND=Agg OMP_NUM_THREADS=1
+# Files run in parallel, one worker per core; each notebook stays in one worker (--dist loadfile).
+TEST_WORKERS ?= 2
 
 test: setup
-	$(TEST_ENV) $(BIN)/python -m pytest tests --nbval-lax --nbval-cell-timeout=600 notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile tests --nbval-lax --nbval-cell-timeout=600 notebooks
 
 test-unit: setup
 	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/browser
