@@ -8,7 +8,6 @@ import numpy as np
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 import traitlets  # noqa: E402
@@ -19,18 +18,6 @@ from helpers.plot import set_controls  # noqa: E402
 
 FAST = dict(num_epochs=3, n_train=60, n_val=40)
 KEYS = ("train_loss", "val_loss", "train_acc", "val_acc", "weight_norm")
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def check_history(history, num_epochs, keys=KEYS):
-    for key in keys:
-        assert len(history[key]) == num_epochs, key
-        assert all(math.isfinite(v) for v in history[key]), key
 
 
 # --------------------------------------------------------------------------- d2l's high-dimensional linear data
@@ -163,7 +150,7 @@ def panel():
     return lesson06.weight_decay_explorer(**FAST)
 
 
-def test_the_slider_reaches_zero_and_is_log_spaced(panel):
+def test_the_slider_reaches_zero_and_is_log_spaced(panel, check_history):
     slider = panel.kwargs_widgets[0]
     assert isinstance(slider, widgets.SelectionSlider) and slider.description == "λ"
     assert slider.value == 0.0 and slider.continuous_update is False
@@ -174,7 +161,7 @@ def test_the_slider_reaches_zero_and_is_log_spaced(panel):
     assert all(2 <= r <= 4 for r in ratios), ratios
     assert set(panel.runs) == set(lesson06.LAMBDA_STOPS)
     for h in panel.runs.values():
-        check_history(h, FAST["num_epochs"])
+        check_history(h, FAST["num_epochs"], KEYS)
 
 
 def test_every_stop_is_trained_once_when_built_and_a_move_only_redraws(monkeypatch):

@@ -1,12 +1,9 @@
 """helpers.lesson07: train.train_grid's dropout, the dropout explorer, and the exercise checks."""
 
-import math
-
 import ipywidgets as widgets
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 import traitlets  # noqa: E402
@@ -17,18 +14,6 @@ from helpers.plot import set_controls  # noqa: E402
 
 FAST = dict(num_epochs=3, n_train=60, n_val=40)
 KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def check_history(history, num_epochs, keys=KEYS):
-    for key in keys:
-        assert len(history[key]) == num_epochs, key
-        assert all(math.isfinite(v) for v in history[key]), key
 
 
 # --------------------------------------------------------------------------- the explorer's runs
@@ -68,13 +53,13 @@ def panel():
     return lesson07.dropout_explorer(**FAST)
 
 
-def test_the_explorer_has_a_dropout_slider_and_every_rate_trained(panel):
+def test_the_explorer_has_a_dropout_slider_and_every_rate_trained(panel, check_history):
     slider = panel.kwargs_widgets[0]
     assert isinstance(slider, widgets.FloatSlider) and "dropout" in slider.description
     assert slider.min == 0.0 and slider.max == 0.9 and slider.step == 0.1 and slider.continuous_update is False
     assert list(panel.runs) == [i / 10 for i in range(10)]
     for h in panel.runs.values():
-        check_history(h, FAST["num_epochs"])
+        check_history(h, FAST["num_epochs"], KEYS)
     assert panel.result is panel.runs[0.0]
 
 
