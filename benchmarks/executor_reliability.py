@@ -38,10 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-try:
-    from notebook_times import BUDGET_S  # the lessons' time budgets, the fallback normal time
-except ImportError:  # pragma: no cover - the table moved or went
-    BUDGET_S = {}
+from notebook_times import BUDGET_S, select_lessons  # noqa: E402 - the budgets are the fallback normal time
 RUNNERS = ("nbval", "nbconvert", "papermill")
 NBVAL_CELL_TIMEOUT = 600  # as in the Makefile
 
@@ -114,12 +111,7 @@ def main() -> int:
                         help="limit of the first (nbval) run that measures the normal time, seconds (default 900)")
     args = parser.parse_args()
 
-    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    if args.lessons:
-        unknown = [n for n in args.lessons if not any(p.name.startswith(n + "_") for p in paths)]
-        if unknown:
-            parser.error(f"no notebook numbered {', '.join(unknown)}; have {', '.join(p.name[:2] for p in paths)}")
-        paths = [p for p in paths if p.name[:2] in args.lessons]
+    paths = select_lessons(parser, args.lessons or [])
 
     rows = []  # (runner, lesson, runs, hangs, failures, median, limit)
     for path in paths:

@@ -19,7 +19,6 @@ that the executed notebook holds no Output widget for nbclient to mimic.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +28,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from executor_reliability import kill_tree  # noqa: E402 - the benchmark's: nbconvert and its kernel
 RUNS = 2            # runs of the notebook; before the fix, most runs stalled (and the
                     # widget-state check below fails on any Output widget, stall or not)
 LIMIT_S = 60        # one run takes 10-20 s on a loaded 2-core machine; a stall never ends
@@ -54,26 +55,6 @@ panel = explorer(lambda k: 2 * k, draw, k=widgets.FloatSlider(1.0, min=0.5, max=
 assert set_controls(panel, k=2.5) == 5.0
 panel
 """
-
-
-def kill_tree(proc: subprocess.Popen) -> None:
-    """Kill nbconvert and its kernel (jupyter_client starts kernels in a session of their own)."""
-    try:
-        import psutil
-
-        children = psutil.Process(proc.pid).children(recursive=True)
-    except Exception:
-        children = []
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    for child in children:
-        try:
-            child.kill()
-        except Exception:
-            pass
-    proc.wait()
 
 
 def execute_with_nbconvert(path: Path, out_name: str, limit: float) -> Path:
