@@ -1,4 +1,4 @@
-"""Does every lesson run to the end under every standard notebook runner, every time? (issue 15)
+"""Does every lesson run to the end under every standard notebook runner, every time?
 
     python benchmarks/executor_reliability.py                    # every lesson, 20 runs per runner
     python benchmarks/executor_reliability.py --runs 5 --lessons 03 05

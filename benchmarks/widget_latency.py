@@ -4,7 +4,7 @@ Building an explorer trains every stop of its slider at once (``train.train_grid
 a move then only looks its run up and redraws. For each explorer this prints the build time, and the
 median and worst time of a move over every stop (there and back, twice), each including the PNG the
 panel shows. Wall-clock seconds and this process's CPU seconds (a busy machine inflates the CPU time
-less; the training runs on one thread). Reported, never asserted: issue 14 asks for a build ≤ 5 s and a
+less; the training runs on one thread). Reported, never asserted: the goal is a build ≤ 5 s and a
 move ≤ 0.15 s (median) on an otherwise idle 2-core machine.
 
     python benchmarks/widget_latency.py

@@ -1,5 +1,5 @@
 """Explorers run to the end under nbclient, the executor of nbconvert --execute, papermill
-and jupyter-book (issue 15).
+and jupyter-book.
 
 The stall: ``ipywidgets.interactive`` draws into an ``Output`` widget; nbclient mimics
 that widget and, for every plot captured, sends a ``comm_msg`` to the kernel on the shell
@@ -71,7 +71,7 @@ def execute_with_nbconvert(path: Path, out_name: str, limit: float) -> Path:
         except subprocess.TimeoutExpired:
             kill_tree(proc)
             pytest.fail(f"nbconvert --execute still running after {limit} s on a notebook that takes "
-                        f"10-20 s: the explorer stall of issue 15 (nbclient waits for an execute_reply "
+                        f"10-20 s: the explorer stall (nbclient waits for an execute_reply "
                         f"whose wake-up was lost)")
     assert rc == 0, f"nbconvert --execute failed ({rc}):\n" + log.read_text(errors="replace")[-3000:]
     return path.parent / f"{out_name}.ipynb"
@@ -106,7 +106,7 @@ def test_nbclient_has_no_output_widget_to_mimic(executed):
     nb = nbformat.read(executed[0], as_version=4)
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     models = [m["model_name"] for m in state.values()]
-    assert "OutputModel" not in models, "an explorer uses an Output widget: nbclient can stall on it (issue 15)"
+    assert "OutputModel" not in models, "an explorer uses an Output widget: nbclient can stall on it (jupyter/nbclient#312)"
     images = [m["state"] for m in state.values() if m["model_name"] == "ImageModel"]
     assert len(images) == EXPLORER_CELLS, models
     assert all(m.get("format") == "png" for m in images)
