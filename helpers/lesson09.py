@@ -91,18 +91,19 @@ def init_race(schemes=("normal", "xavier", "he"), depth: int = 8, width: int = 1
     return histories
 
 
-def draw_stats(stats: dict, title: str = "", axes=None):
-    """Two log-scale panels: the spread of each layer's activations and of its weight gradient."""
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for ax, key, label in zip(axes, ("act_std", "grad_std"), ("std of hidden layer output h", "std of ∂L/∂W")):
-        values = stats[key]
-        ax.semilogy(range(1, len(values) + 1), values, "o-", ms=3)
-        ax.set_xlabel("layer (input side first)")
-        ax.set_title(label, fontsize=10)
+def draw_stats(runs: dict, title: str = ""):
+    """Two log-scale panels, one curve per ``label → layer_stats(...)`` in ``runs``: the spread of
+    each hidden layer's output and of each weight gradient, input side first."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, key, text in zip(axes, ("act_std", "grad_std"), ("std of hidden layer output h", "std of ∂L/∂W")):
+        for label, stats in runs.items():
+            ax.semilogy(range(1, len(stats[key]) + 1), stats[key], "o-", ms=3, label=label)
+        ax.set(xlabel="layer (input side first)", title=text)
         ax.grid(alpha=0.3, which="both")
-    axes[0].figure.suptitle(title, fontsize=10)
-    axes[0].figure.tight_layout()
+        if len(runs) > 1:
+            ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return axes
 
 
@@ -113,7 +114,7 @@ def stats_explorer(X: torch.Tensor, y: torch.Tensor):
             return layer_stats(deep_net(depth, 128, activation, scheme), X, y)
 
     def draw(stats, depth, activation, scheme):
-        draw_stats(stats, f"{depth} hidden layers of 128, {activation}, {SCHEME_TEXT[scheme]}")
+        draw_stats({scheme: stats}, f"{depth} hidden layers of 128, {activation}, {SCHEME_TEXT[scheme]}")
 
     return plot.explorer(compute, draw,
                          depth=widgets.IntSlider(value=10, min=2, max=40, step=2, description="depth"),
