@@ -7,6 +7,7 @@ marker ends the line: a line that starts with an HTML comment is an HTML block
 in Markdown, and its links would show as text.
 Contents: the markdown cell of 00_start_here whose first line is
 ``<!--CONTENTS-->`` is rewritten as a numbered list of the lessons.
+The Chinese edition (notebooks/zh/, same file names) gets the same, in Chinese, from its own titles.
 
     python tools/add_navigation.py           # rewrite notebooks in place
     python tools/add_navigation.py --check   # exit 1 if anything is out of date
@@ -18,22 +19,23 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from notebook_tools import START, lesson_paths, read, title_of, write
+from notebook_tools import NOTEBOOKS, START, lesson_paths, read, title_of, write
 
 NAV = "<!--NAV-->"
 CONTENTS = "<!--CONTENTS-->"
+WORDS = {"en": ("Contents", "## Contents · 目录"), "zh": ("目录", "## 目录 · Contents")}
 
 
 def link(number: str, title: str, name: str) -> str:
     return f"[{number} · {title}]({name})"
 
 
-def nav_line(i: int, entries: list) -> str:
+def nav_line(i: int, entries: list, lang: str = "en") -> str:
     parts = []
     if i > 0:
         n, t, _, name = entries[i - 1]
         parts.append("← " + link(n, t, name))
-    parts.append(f"[Contents]({START})")
+    parts.append(f"[{WORDS[lang][0]}]({START})")
     if i + 1 < len(entries):
         n, t, _, name = entries[i + 1]
         parts.append(link(n, t, name) + " →")
@@ -47,8 +49,8 @@ def set_nav(cell, line: str) -> None:
     cell.source = "\n".join(lines + ["", line])
 
 
-def contents_source(entries: list) -> str:
-    rows = [CONTENTS, "## Contents · 目录", ""]
+def contents_source(entries: list, lang: str = "en") -> str:
+    rows = [CONTENTS, WORDS[lang][1], ""]
     for n, t, summary, name in entries[1:]:
         rows.append(f"{int(n)}. {link(n, t, name)}" + (f" — {summary}" if summary else ""))
     return "\n".join(rows)
@@ -57,7 +59,20 @@ def contents_source(entries: list) -> str:
 def main(argv: list[str]) -> int:
     check = "--check" in argv[1:]
     only = {Path(a).name for a in argv[1:] if not a.startswith("--")}
-    paths = lesson_paths()
+    stale = []
+    english = lesson_paths()
+    chinese = [NOTEBOOKS / "zh" / p.name for p in english if (NOTEBOOKS / "zh" / p.name).exists()]
+    for lang, paths in (("en", english), ("zh", chinese)):
+        stale += write_navigation(paths, lang, check, only)
+    if check and stale:
+        print("navigation or contents out of date in: " + ", ".join(stale) + "; run `make nav`")
+        return 1
+    print(("up to date: " if check else "navigation written: ") + f"{len(english) + len(chinese)} notebooks")
+    return 0
+
+
+def write_navigation(paths: list[Path], lang: str, check: bool, only: set[str]) -> list[str]:
+    """Rewrite (or, with ``check``, only compare) one edition's navigation; the names that were out of date."""
     books = {p: read(p) for p in paths}
     entries = [(*title_of(books[p], p), p.name) for p in paths]
     stale = []
@@ -68,21 +83,17 @@ def main(argv: list[str]) -> int:
             cells = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith(CONTENTS)]
             if len(cells) != 1:
                 raise SystemExit(f"{START}: needs exactly one markdown cell starting with {CONTENTS}")
-            cells[0].source = contents_source(entries)
+            cells[0].source = contents_source(entries, lang)
         markdown = [c for c in nb.cells if c.cell_type == "markdown"]
-        line = nav_line(i, entries)
+        line = nav_line(i, entries, lang)
         set_nav(markdown[0], line)
         if len(markdown) > 1:
             set_nav(markdown[-1], line)
         if [c.source for c in nb.cells] != before:
-            stale.append(path.name)
+            stale.append(str(path.relative_to(NOTEBOOKS)))
             if not check and (not only or path.name in only):
                 write(nb, path)
-    if check and stale:
-        print("navigation or contents out of date in: " + ", ".join(stale) + "; run `make nav`")
-        return 1
-    print(("up to date: " if check else "navigation written: ") + f"{len(paths)} notebooks")
-    return 0
+    return stale
 
 
 if __name__ == "__main__":
