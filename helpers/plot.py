@@ -6,8 +6,15 @@ scripts whatever matplotlib picks (``make figures`` sets Agg).
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import functools
 import html
+import io
+import itertools
+import math
+import os
+import time
 import traceback
 from typing import Any, Callable
 
@@ -86,6 +93,26 @@ def plot_history(history: dict, ax=None, title: str | None = None):
 # With no Output widget nbclient sends nothing, and cannot stall.
 
 
+# With MLP_LESSONS_STATIC=1 (set by tools/build_site.py) an explorer displays, in place of its widgets, the PNGs that
+# compute and draw make for every combination of its controls' stops: tools/build_site.py makes them a kernel-free page.
+STATIC_ENV, STATIC_MIME, MAX_VIEWS, MAX_SECONDS = "MLP_LESSONS_STATIC", "application/vnd.mlp-explorer+json", 120, 120.0
+SLIDERS = (widgets.SelectionSlider, widgets.IntSlider, widgets.FloatSlider, widgets.FloatLogSlider)
+
+
+def _stops(c) -> tuple[list, list, int] | None:
+    """``(labels, values, index of the current value)``; None for a control without a finite list (a range slider)."""
+    if isinstance(c, widgets.widget_selection._Selection):  # Dropdown, SelectionSlider, ToggleButtons, ...
+        return list(c._options_labels), list(c._options_values), c.index or 0
+    if isinstance(c, (widgets.Checkbox, widgets.ToggleButton)):
+        return ["off", "on"], [False, True], int(c.value)
+    if not isinstance(c, SLIDERS[1:]):
+        return None
+    values = [c.min + i * c.step for i in range(round((c.max - c.min) / c.step) + 1)]
+    values = [v if isinstance(v, int) else float(f"{c.base ** v if hasattr(c, 'base') else v:.12g}") for v in values]
+    at = min(range(len(values)), key=lambda i: abs(values[i] - c.value))
+    return [format(v, c.readout_format) for v in values], values, at
+
+
 class Explorer(widgets.VBox):
     """Controls above the figures ``draw`` makes; ``.result`` is the last result of ``compute``."""
 
@@ -114,7 +141,16 @@ class Explorer(widgets.VBox):
 
     def update(self) -> Any:
         """Compute (memoised) and draw for the controls' current values; return the result."""
-        values = {c._kwarg: c.get_interact_value() for c in self.kwargs_widgets}
+        result, images = self._render({c._kwarg: c.get_interact_value() for c in self.kwargs_widgets})
+        while len(self.plots.children) < len(images):
+            self.plots.children += (widgets.Image(format="png"),)
+        for image, png in zip(self.plots.children, images):
+            image.value = png  # replaced whole, in one message: never two plots, never a stale one
+        self.plots.children = self.plots.children[: len(images)]
+        self.result, self.error.value = result, ""
+        return result
+
+    def _render(self, values: dict) -> tuple[Any, list[bytes]]:
         result, images = self._compute(**values), []
         if self._draw is not None:
             try:  # what plt.show() did, but into bytes: nothing is displayed
@@ -123,13 +159,38 @@ class Explorer(widgets.VBox):
                 images = [png for png in (print_figure(f, "png", bbox_inches="tight") for f in figures) if png]
             finally:
                 plt.close("all")  # never left for the inline backend to show at the end of the cell
-        while len(self.plots.children) < len(images):
-            self.plots.children += (widgets.Image(format="png"),)
-        for image, png in zip(self.plots.children, images):
-            image.value = png  # replaced whole, in one message: never two plots, never a stale one
-        self.plots.children = self.plots.children[: len(images)]
-        self.result, self.error.value = result, ""
-        return result
+        return result, images
+
+    def _repr_mimebundle_(self, **kwargs):  # the live widget, or with STATIC_ENV every view drawn in advance
+        if os.environ.get(STATIC_ENV) == "1":
+            return {"text/plain": "explorer (every view drawn in advance)", STATIC_MIME: self.static_views()}
+        return super()._repr_mimebundle_(**kwargs)
+
+    def static_views(self) -> dict:
+        """Each combination of stops, drawn: ``controls`` (name, labels, current stop, slider?), ``views`` (row-major,
+        indices into ``pngs``: base64), ``still`` (why only the current view is there, or ""), ``held`` (left as is)."""
+        shown = [(c, s) for c in self.kwargs_widgets if isinstance(c, widgets.DOMWidget) and (s := _stops(c))]
+        total, views, pngs, start = math.prod(len(s[1]) for _, s in shown), [], {}, time.perf_counter()
+        still = f"its {total} settings are more than the {MAX_VIEWS} a page holds" if total > MAX_VIEWS else ""
+        now = {c._kwarg: c.get_interact_value() for c in self.kwargs_widgets}
+        with contextlib.redirect_stdout(io.StringIO()):  # draw's prints go where a slider move's go: nowhere
+            for combo in [] if still else itertools.product(*(s[1] for _, s in shown)):
+                if time.perf_counter() - start > MAX_SECONDS:
+                    still = f"drawing its {total} settings takes more than {MAX_SECONDS:.0f} s"
+                    break
+                try:
+                    images = self._render({**now, **{c._kwarg: v for (c, _), v in zip(shown, combo)}})[1]
+                except Exception as err:  # the reason for a still image, never hidden
+                    still = f"the setting {combo} failed: {err!r}"
+                    break
+                views.append([pngs.setdefault(base64.b64encode(png).decode(), len(pngs)) for png in images])
+            self.update()  # the controls' own view again (draw may reuse one figure)
+        if still:
+            shown, pngs = [], {}
+            views = [[pngs.setdefault(base64.b64encode(i.value).decode(), len(pngs)) for i in self.plots.children]]
+        held = [c.description for c in self.kwargs_widgets if isinstance(c, widgets.DOMWidget) and not _stops(c)]
+        return {"controls": [{"name": c.description, "slider": isinstance(c, SLIDERS), "labels": s[0], "at": s[2]}
+                             for c, s in shown], "views": views, "pngs": list(pngs), "still": still, "held": held}
 
     def _on_move(self, change) -> None:
         try:

@@ -60,3 +60,68 @@ def test_explorer_computes_once_per_setting_draws_and_refuses_unknown_controls(c
     plot.set_controls(uncached, n=2)
     plot.set_controls(uncached, n=1)
     assert uncached.cache is None and calls[-2:] == [(2, "a"), (1, "a")]
+
+
+def _shown(panel):
+    import base64
+
+    return [base64.b64encode(image.value).decode() for image in panel.plots.children]
+
+
+def _stops_panel(compute=lambda n, name, on, p, span: n):
+    import ipywidgets as widgets
+
+    def draw(result, n, name, on, p, span):
+        plt.plot([0, n], [0, p], "o-" if on else "-")
+        plt.title(f"{name} {on} {p:.1f} {span}")
+        print("drawn")  # a draw's prints never reach the cell
+
+    return plot.explorer(compute, draw, n=widgets.IntSlider(2, 0, 4, step=2),
+                         name=widgets.Dropdown(options=[("A", "a"), ("B", "b")], value="b"),
+                         on=widgets.Checkbox(False, description="markers"),
+                         p=widgets.FloatSlider(0.3, min=0, max=0.5, step=0.1, readout_format=".1f"),
+                         span=widgets.FloatRangeSlider(value=(0.0, 1.0), description="span"))
+
+
+def test_static_views_draw_every_stop_as_the_live_explorer_does(monkeypatch, capsys):
+    import itertools
+
+    panel = _stops_panel()
+    assert "application/vnd.jupyter.widget-view+json" in panel._repr_mimebundle_()  # live without the variable
+    first, _ = _shown(panel), capsys.readouterr()
+    monkeypatch.setenv(plot.STATIC_ENV, "1")
+    bundle = panel._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", plot.STATIC_MIME} and "drawn" not in capsys.readouterr().out
+    views = bundle[plot.STATIC_MIME]
+    assert [(c["name"], c["labels"], c["at"], c["slider"]) for c in views["controls"]] == [
+        ("n", ["0", "2", "4"], 1, True), ("name", ["A", "B"], 1, False), ("markers", ["off", "on"], 0, False),
+        ("p", ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5"], 3, True)]
+    assert views["still"] == "" and views["held"] == ["span"] and len(views["views"]) == 3 * 2 * 2 * 6
+    assert _shown(panel) == first and panel.result == 2  # the live state is back where it was
+    # Each stop's picture is the one the live explorer shows for it (row-major over the controls' stops).
+    stops = itertools.product([0, 2, 4], ["a", "b"], [False, True], [0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    for view, (n, name, on, p) in zip(views["views"], stops):
+        plot.set_controls(panel, n=n, name=name, on=on, p=p)
+        assert [views["pngs"][i] for i in view] == _shown(panel), (n, name, on, p)
+    assert len(set(views["pngs"])) == len(views["pngs"]) > 60  # stored once each; the settings do differ
+
+
+def test_static_views_fall_back_to_a_still_image_and_say_why(monkeypatch):
+    monkeypatch.setenv(plot.STATIC_ENV, "1")
+    monkeypatch.setattr(plot, "MAX_VIEWS", 10)
+    panel = _stops_panel()
+    still = panel.static_views()
+    assert still["still"] == "its 72 settings are more than the 10 a page holds"
+    assert still["controls"] == [] and still["views"] == [[0]] and still["pngs"] == _shown(panel)
+    monkeypatch.setattr(plot, "MAX_VIEWS", 100)
+    monkeypatch.setattr(plot, "MAX_SECONDS", 0.0)
+    assert panel.static_views()["still"] == "drawing its 72 settings takes more than 0 s"
+    monkeypatch.setattr(plot, "MAX_SECONDS", 60.0)
+
+    def compute(n, name, on, p, span):
+        if n == 4:
+            raise RuntimeError("no such run")
+        return n
+    failing = _stops_panel(compute)
+    assert failing.static_views()["still"] == "the setting (4, 'a', False, 0.0) failed: RuntimeError('no such run')"
+    assert failing.result == 2 and failing.error.value == ""
