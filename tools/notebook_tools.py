@@ -44,5 +44,5 @@ def title_of(nb, path: Path) -> tuple[str, str, str]:
         if line.strip() and not line.startswith(("#", "<!--", "-", "*", "[")):
             paragraph = line.strip()
             break
-    summary = re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0] if paragraph else ""
+    summary = re.split(r"(?<=[.!?])\s|(?<=[。！？])", paragraph, maxsplit=1)[0] if paragraph else ""  # English or Chinese
     return match.group(1), match.group(2), summary
