@@ -33,7 +33,7 @@ help:
 	@echo "make clean-notebooks  strip outputs, execution counts and widget state"
 	@echo "make bench            print the benchmarks (epoch time, notebook times, widget latency)"
 
-setup: $(STAMP) $(DATA_STAMP)
+setup: $(STAMP) $(DATA_STAMP) notebooks/data
 
 # Re-run when the pins change: requirements.txt, or D2L_VERSION in this Makefile.
 $(STAMP): requirements.txt pyproject.toml Makefile
@@ -55,6 +55,11 @@ $(DATA_STAMP): $(STAMP) helpers/data.py
 	sh tools/system_packages.sh
 	$(BIN)/python -m helpers.data prepare
 	touch $(DATA_STAMP)
+
+# d2l's loader reads "../data" relative to the notebook: data/ for notebooks/, notebooks/data for
+# the Chinese edition in notebooks/zh, which this link points at the same folder.
+notebooks/data:
+	ln -s ../data $@
 
 # The server's root is the repository (so lessons can embed ../figures/*.png);
 # the browser opens on notebooks/00_start_here.ipynb. tests/test_environment.py starts the
