@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from helpers import data, plot, train
-from helpers.runtime import check_choice, check_int, check_number, run_student_code, single_thread, verdict
+from helpers.runtime import check_choice, check_int, check_number, run_student_code, single_thread, tr, tr_fig, verdict
 
 # --- synthetic data (each generator has its own seeded torch.Generator; the global seed is untouched)
 
@@ -77,10 +77,10 @@ def plot_curve_fits(x, y, fits: dict, ax=None, truth=None, xlabel="x", ylabel="y
     """Data ``x``, ``y`` ((n, 1) float32) as dots, ``truth`` (a function, optional) dotted, and one
     line per entry of ``fits`` (legend label → net taking (m, 1) inputs)."""
     ax = ax or plt.subplots(figsize=(5.0, 3.4))[1]
-    ax.scatter(x[:, 0].numpy(), y[:, 0].numpy(), s=9, color="0.55", alpha=0.6, label="data")
+    ax.scatter(x[:, 0].numpy(), y[:, 0].numpy(), s=9, color="0.55", alpha=0.6, label=tr_fig("data"))
     grid = torch.linspace(float(x.min()), float(x.max()), 400)[:, None]
     if truth is not None:
-        ax.plot(grid.numpy(), truth(grid).numpy(), ":", color="k", lw=1.5, label="true curve")
+        ax.plot(grid.numpy(), truth(grid).numpy(), ":", color="k", lw=1.5, label=tr_fig("true curve"))
     for i, (label, net) in enumerate(fits.items()):
         ax.plot(grid.numpy(), train.predict(net, grid)[:, :1].numpy(), color=f"C{i}", lw=2, label=label)
     return _finish(ax, xlabel=xlabel, ylabel=ylabel, title=title or "")
@@ -96,9 +96,9 @@ def plot_residuals(x, y, fits: dict, ax=None, xlabel="x", window: int = 21):
         r = (y - train.predict(net, x))[order, 0].numpy()
         trend = np.convolve(r, box, "same") / np.convolve(np.ones_like(r), box, "same")  # shrinks at the ends
         ax.scatter(xs, r, s=7, color=f"C{i}", alpha=0.35)
-        ax.plot(xs, trend, color=f"C{i}", lw=2, label=f"{label} (trend)")
+        ax.plot(xs, trend, color=f"C{i}", lw=2, label=tr_fig("{label} (trend)", label=label))
     ax.axhline(0, color="k", lw=0.8)
-    return _finish(ax, xlabel=xlabel, ylabel="y − ŷ", title="residuals y − ŷ")
+    return _finish(ax, xlabel=xlabel, ylabel="y − ŷ", title=tr_fig("residuals y − ŷ"))
 
 
 def plot_decision_regions(net, X, y, ax=None, title=None, steps: int = 150):
@@ -113,7 +113,7 @@ def plot_decision_regions(net, X, y, ax=None, title=None, steps: int = 150):
     ax.contour(xx, yy, p, levels=[0.5], colors="k", linewidths=1.5)
     for cls, marker in ((0, "o"), (1, "^")):
         ax.scatter(*X[y == cls].numpy().T, s=12, marker=marker, color=f"C{3 * cls}", edgecolor="k",
-                   linewidth=0.3, label=f"class {cls}")
+                   linewidth=0.3, label=tr_fig("class {cls}", cls=cls))
     ax.set_title(title or "", fontsize=10)
     return _finish(ax, "upper right", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="x₁", ylabel="x₂")
 
@@ -132,7 +132,7 @@ def show_class_weights(W: torch.Tensor, titles, num_cols: int = 5, scale: float 
     for ax, row, title in zip(axes.flat, W, titles):
         image = ax.imshow(row.reshape(28, 28).numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(title, fontsize=9)
-    fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    fig.colorbar(image, ax=axes, shrink=0.8, label=tr_fig("weight"))
     return fig
 
 
@@ -152,14 +152,14 @@ def train_softmax_regression(num_epochs: int = 2, batch_size: int = 256, lr: flo
 
 # --- the explorer: hidden units (0 = the linear model) and the activation
 
-FIT_DATASETS = {"u_shape": "U-shape: body temperature → mortality", "xor": "XOR: 2-D classes"}
+FIT_DATASETS = ("u_shape", "xor")
 FIT_ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
 
 def compute_fit(dataset: str = "u_shape", hidden: int = 8, activation: str = "relu", seed: int = 0) -> dict:
     """Fit ``hidden`` units of ``activation`` to ``dataset`` ("u_shape": scored by R², "xor": by accuracy);
     returns a dict: ``net``, ``score``, ``score_name``, ``X``, ``y`` and the settings."""
-    check_choice("dataset", dataset, tuple(FIT_DATASETS))
+    check_choice("dataset", dataset, FIT_DATASETS)
     if dataset == "u_shape":
         X, y = temperature_mortality(n=200, seed=0)
         net = train.fit_regression(X, y, hidden, activation, seed=seed).net
@@ -167,7 +167,7 @@ def compute_fit(dataset: str = "u_shape", hidden: int = 8, activation: str = "re
     else:
         X, y = xor_blobs(n=400, seed=0)
         net = train.fit_classifier(X, y, hidden, activation, seed=seed).net
-        score, score_name = train.evaluate(net, (X, y))[1], "accuracy"
+        score, score_name = train.evaluate(net, (X, y))[1], tr_fig("accuracy")
     return {"dataset": dataset, "hidden": hidden, "activation": activation, "net": net,
             "score": score, "score_name": score_name, "X": X, "y": y}
 
@@ -175,25 +175,27 @@ def compute_fit(dataset: str = "u_shape", hidden: int = 8, activation: str = "re
 def draw_fit(result: dict, **_):
     """Draw a ``compute_fit`` result: the fitted curve on the U, or the decision regions on XOR."""
     h = result["hidden"]
-    name = "linear model (no hidden layer)" if h == 0 else f"{h} hidden {result['activation']} unit{'s' * (h != 1)}"
+    name = tr_fig("linear model (no hidden layer)" if h == 0 else "{h} hidden {act} units" if h > 1 else
+                  "{h} hidden {act} unit", h=h, act=result["activation"])
     title = f"{name}: {result['score_name']} = {result['score']:.3f}"
     if result["dataset"] == "u_shape":
-        plot_curve_fits(result["X"], result["y"], {name: result["net"]}, plt.subplots(figsize=(5.6, 3.6))[1],
-                        mortality_rate, "body temperature (°C)", "30-day mortality", title).set_ylim(-0.1, 0.85)
+        ax = plot_curve_fits(result["X"], result["y"], {name: result["net"]}, plt.subplots(figsize=(5.6, 3.6))[1],
+                             mortality_rate, tr_fig("body temperature (°C)"), tr_fig("30-day mortality"), title)
+        ax.set_ylim(-0.1, 0.85)
     else:
         plot_decision_regions(result["net"], result["X"], result["y"], plt.subplots(figsize=(4.6, 4.2))[1], title)
 
 
 def fit_explorer(dataset: str = "u_shape", hidden: int = 0, activation: str = "relu", max_hidden: int = 64):
     """Data set, hidden units (0 = linear) and φ; refits and redraws on release (``.result``: ``compute_fit``'s)."""
-    check_choice("dataset", dataset, tuple(FIT_DATASETS))
+    check_choice("dataset", dataset, FIT_DATASETS)
     check_choice("activation", activation, FIT_ACTIVATIONS)
     check_int("hidden", hidden, 0, check_int("max_hidden", max_hidden))
     return plot.explorer(
         compute_fit, draw_fit,
-        dataset=widgets.Dropdown(options=[(label, key) for key, label in FIT_DATASETS.items()],
-                                 value=dataset, description="data"),
-        hidden=widgets.IntSlider(value=hidden, min=0, max=max_hidden, description="hidden units"),
+        dataset=widgets.Dropdown(options=[(tr("U-shape: body temperature → mortality"), "u_shape"), (tr(
+            "XOR: 2-D classes"), "xor")], value=dataset, description=tr("data")),
+        hidden=widgets.IntSlider(value=hidden, min=0, max=max_hidden, description=tr("hidden units")),
         activation=widgets.Dropdown(options=list(FIT_ACTIVATIONS), value=activation, description="φ"),
     )
 
@@ -208,30 +210,33 @@ def check_u_features(u_features) -> bool:
     t, mortality = (v.flip(0) for v in temperature_mortality(n=200, seed=0))
     features, hint = run_student_code(u_features, t.clone())
     if hint is None and not isinstance(features, torch.Tensor):
-        hint = f"u_features returned {features!r:.20}; return an (n, k) tensor, e.g. torch.cat([...], dim=1)"
+        hint = tr("u_features returned {f!r:.20}; return an (n, k) tensor, e.g. torch.cat([...], dim=1)", f=features)
     elif hint is None:
         features = features[:, None] if features.dim() == 1 else features
         if features.dim() != 2 or features.shape[0] != len(t):
-            hint = f"the features have shape {tuple(features.shape)}; expected ({len(t)}, k): one row per temperature"
+            hint = tr("the features have shape {shape}; expected ({n}, k): one row per temperature",
+                      shape=tuple(features.shape), n=len(t))
         elif not 1 <= features.shape[1] <= 4:
-            hint = f"{features.shape[1]} feature columns; use 1 to 4 (two are enough)"
+            hint = tr("{k} feature columns; use 1 to 4 (two are enough)", k=features.shape[1])
         elif not torch.isfinite(features).all():
-            hint = "some features are NaN or infinite; check for divisions or huge powers"
+            hint = tr("some features are NaN or infinite; check for divisions or huge powers")
     if hint:
         return verdict(False, "", hint)
     A = torch.cat([torch.ones(len(t), 1, dtype=torch.float64), features.double()], dim=1)
     r2 = train.r_squared(A @ torch.linalg.lstsq(A, mortality.double()).solution, mortality)
-    return verdict(r2 >= 0.6, f"a linear model on your {features.shape[1]} feature(s) reaches R² = {r2:.3f} on "
-                              "the U-shape: the bend is in the feature, which you had to know in advance.",
-                   f"a linear fit on your features reaches R² = {r2:.3f} (a line in t alone: 0.20). A linear "
-                   "model only adds up its features times weights, so one of your features must itself be "
-                   "U-shaped: low near the 37 °C minimum, high on both sides.")
+    k = features.shape[1]
+    return verdict(r2 >= 0.6, tr("a linear model on your {k} feature(s) reaches R² = {r2:.3f} on the U-shape: the "
+                                 "bend is in the feature, which you had to know in advance.", k=k, r2=r2),
+                   tr("a linear fit on your features reaches R² = {r2:.3f} (a line in t alone: 0.20). A linear model "
+                      "only adds up its features times weights, so one of your features must itself be U-shaped: low "
+                      "near the 37 °C minimum, high on both sides.", r2=r2))
 
 
 def _scores(xor_net, X):
     scores, hint = run_student_code(xor_net, X.clone())
     if hint is None and (not isinstance(scores, torch.Tensor) or scores.numel() != len(X)):
-        hint = f"xor_net returned {type(scores).__name__} for {len(X)} points; return a tensor of {len(X)} scores"
+        hint = tr("xor_net returned {t} for {n} points; return a tensor of {n} scores", t=type(scores).__name__,
+                  n=len(X))
     return (None, hint) if hint else (scores.detach().reshape(-1), None)
 
 
@@ -243,15 +248,16 @@ def check_xor_net(xor_net) -> bool:
         return verdict(False, "", hint)
     wrong = [tuple(int(v) for v in CORNERS[i].tolist()) for i in range(4) if int(scores[i] > 0) != CORNER_LABELS[i]]
     if wrong:
-        return verdict(False, "", f"wrong at corner(s) {wrong} (scores {[round(float(s), 3) for s in scores]}). "
-                                  "Class 1 is where the signs differ. Hint: make each hidden unit on (w·x + b > 0) at "
-                                  "only one class-1 corner; the output adds them and subtracts a threshold.")
+        return verdict(False, "", tr("wrong at corner(s) {wrong} (scores {scores}). Class 1 is where the signs "
+                                     "differ. Hint: make each hidden unit on (w·x + b > 0) at only one class-1 corner; "
+                                     "the output adds them and subtracts a threshold.", wrong=wrong,
+                                     scores=[round(float(s), 3) for s in scores]))
     X, y = xor_blobs(n=400, seed=0)
     scores, hint = _scores(xor_net, X)
     if hint:
         return verdict(False, "", hint)
     accuracy = float(((scores > 0).long() == y).float().mean())
-    return verdict(accuracy >= 0.9, f"two ReLU units solve XOR: the corners and {accuracy:.1%} of the blobs are "
-                                     "right, which no linear model can do.",
-                   f"the corners are right but only {accuracy:.1%} of the XOR blobs are: put the threshold "
-                   "half-way, so points near a corner land on the right side")
+    return verdict(accuracy >= 0.9, tr("two ReLU units solve XOR: the corners and {acc:.1%} of the blobs are right, "
+                                        "which no linear model can do.", acc=accuracy),
+                   tr("the corners are right but only {acc:.1%} of the XOR blobs are: put the threshold half-way, so "
+                      "points near a corner land on the right side", acc=accuracy))

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from helpers import plot, train
-from helpers.runtime import check_int, check_number, run_student_code, verdict
+from helpers.runtime import check_int, check_number, run_student_code, tr, tr_fig, verdict
 
 # --- a wiggly 1-D curve and the kinks of a one-hidden-layer ReLU fit
 
@@ -75,16 +75,16 @@ def draw_wiggle(result: dict, ax=None, **_):
     (pale where the slope changes by less than ``BEND_MIN_SLOPE``)."""
     ax = ax or plt.subplots(figsize=(5.6, 3.6))[1]
     h, grid = result["hidden"], torch.linspace(-3, 3, 400)[:, None]
-    label = "linear fit" if h == 0 else f"{h} ReLU unit{'s' * (h != 1)}"
-    ax.scatter(result["x"].numpy(), result["y"].numpy(), s=9, color="0.55", alpha=0.6, label="data")
-    ax.plot(grid.numpy(), wiggly_function(grid).numpy(), ":k", lw=1.5, label="true curve")
+    label = tr_fig("linear fit" if h == 0 else "{h} ReLU units" if h > 1 else "{h} ReLU unit", h=h)
+    ax.scatter(result["x"].numpy(), result["y"].numpy(), s=9, color="0.55", alpha=0.6, label=tr_fig("data"))
+    ax.plot(grid.numpy(), wiggly_function(grid).numpy(), ":k", lw=1.5, label=tr_fig("true curve"))
     ax.plot(grid.numpy(), train.predict(result["net"], grid).numpy(), color="C0", lw=2, label=label)
     strong = result["jumps"].abs() >= BEND_MIN_SLOPE
     ax.vlines(result["kinks"][strong].numpy(), -2.2, -1.98, color="C3", lw=1.5)
     ax.vlines(result["kinks"][~strong].numpy(), -2.2, -1.98, color="C3", lw=1.5, alpha=0.3)
-    k, bends = len(result["kinks"]), result["bends"]
-    ax.set(ylim=(-2.2, 2.2), xlabel="x", ylabel="y", title=f"{label}: {k} kink{'s' * (k != 1)} "
-           f"({bends} bend{'s' * (bends != 1)}), R² = {result['r2']:.3f}")
+    k, b = len(result["kinks"]), result["bends"]
+    ax.set(ylim=(-2.2, 2.2), xlabel="x", ylabel="y", title=tr_fig("{label}: {k} kinks ({b} bends), R² = {r2:.3f}" if (
+        k, b) != (1, 1) else "{label}: {k} kink ({b} bend), R² = {r2:.3f}", label=label, k=k, b=b, r2=result["r2"]))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
@@ -94,7 +94,7 @@ def wiggle_explorer(hidden: int = 2, max_hidden: int = 64) -> plot.Explorer:
     """A slider for the hidden ReLU units fitted to the wiggly curve; ``.result`` is ``compute_wiggle``'s."""
     check_int("hidden", hidden, 0, check_int("max_hidden", max_hidden))
     return plot.explorer(compute_wiggle, draw_wiggle,
-                         hidden=widgets.IntSlider(value=hidden, min=0, max=max_hidden, description="hidden units"))
+                         hidden=widgets.IntSlider(value=hidden, min=0, max=max_hidden, description=tr("hidden units")))
 
 
 # --- exercise checks
@@ -118,18 +118,20 @@ def check_widest_hidden_layer(widest_hidden_layer) -> bool:
             pass
         want = (budget - q) // (d + 1 + q)
         if hint is None and not isinstance(got, int):
-            hint = f"widest_hidden_layer({d}, {q}, {budget}) returned {got!r:.20}; return one int"
+            hint = tr("widest_hidden_layer({d}, {q}, {b}) returned {got!r:.20}; return one int", d=d, q=q, b=budget,
+                      got=got)
         elif hint is None and got != want:
-            call = f"widest_hidden_layer({d}, {q}, {budget}) returned {got}"
-            hint = (f"{call}, which ignores the biases: the hidden layer has h of them, the output layer {q}"
-                    if got == budget // (d + q) else
-                    f"{call}, but a {d}-{got}-{q} MLP has {_count(d, got, q):,} parameters, over the budget"
-                    if _count(d, got, q) > budget else
-                    f"{call}, but a {d}-{got + 1}-{q} MLP still fits ({_count(d, got + 1, q):,} parameters): go wider")
+            n, wider = _count(d, got, q), _count(d, got + 1, q)
+            hint = tr("widest_hidden_layer({d}, {q}, {budget}) returned {got}, which ignores the biases: the hidden "
+                      "layer has h of them, the output layer {q}" if got == budget // (d + q) else
+                      "widest_hidden_layer({d}, {q}, {budget}) returned {got}, but a {d}-{got}-{q} MLP has {n:,} "
+                      "parameters, over the budget" if n > budget else "widest_hidden_layer({d}, {q}, {budget}) "
+                      "returned {got}, but a {d}-{h}-{q} MLP still fits ({wider:,} parameters): go wider",
+                      d=d, q=q, budget=budget, got=got, n=n, h=got + 1, wider=wider)
         if hint:
             return verdict(False, "", hint)
-    return verdict(True, "the note's 256 units are the widest its 203,530 parameters allow, and softmax "
-                         "regression's 7,850 buy a hidden layer of only 9 units.", "")
+    return verdict(True, tr("the note's 256 units are the widest its 203,530 parameters allow, and softmax "
+                            "regression's 7,850 buy a hidden layer of only 9 units."), "")
 
 
 def check_local_affine(local_affine) -> bool:
@@ -143,10 +145,10 @@ def check_local_affine(local_affine) -> bool:
         result, hint = run_student_code(local_affine, W1.clone(), b1.clone(), W2.clone(), b2.clone(), x.clone())
         if hint is None and not (isinstance(result, tuple) and len(result) == 2
                                  and all(isinstance(t, torch.Tensor) for t in result)):
-            hint = "local_affine must return a pair (W, b) of tensors"
+            hint = tr("local_affine must return a pair (W, b) of tensors")
         elif hint is None and (tuple(result[0].shape) != (q, d) or result[1].numel() != q):
-            hint = (f"W has shape {tuple(result[0].shape)} and b {tuple(result[1].shape)}; expected {(q, d)} "
-                    f"and ({q},), like nn.Linear's weight and bias")
+            hint = tr("W has shape {W} and b {b}; expected {want} and ({q},), like nn.Linear's weight and bias",
+                      W=tuple(result[0].shape), b=tuple(result[1].shape), want=(q, d), q=q)
         if hint:
             return verdict(False, "", hint)
         W, b = (t.detach().to(x.dtype).reshape(shape) for t, shape in zip(result, ((q, d), (q,))))
@@ -154,14 +156,14 @@ def check_local_affine(local_affine) -> bool:
         near = x + 1e-3 * torch.randn(16, d, generator=g)
         near = torch.cat([x[None], near[((near @ W1.T + b1 > 0) == on).all(dim=1)]])  # same units on as x
         if not torch.allclose(near @ W.T + b, torch.relu(near @ W1.T + b1) @ W2.T + b2, atol=1e-4):
-            return verdict(False, "", (
-                f"that is the collapse with every unit on, but at x = {x.numpy().round(2)} units "
-                f"{(~on).nonzero().flatten().tolist()} are off and pass nothing on: leave them out"
-                if torch.allclose(W, W2 @ W1, atol=1e-4) else
+            return verdict(False, "", tr(
+                "that is the collapse with every unit on, but at x = {x} units {off} are off and pass nothing on: "
+                "leave them out" if torch.allclose(W, W2 @ W1, atol=1e-4) else
                 "W is right, b is not: the bias of a unit that is off does not reach the output either"
                 if torch.allclose(W, W2 @ (on[:, None] * W1), atol=1e-4) else
                 "your (W, b) does not match the network near x: which hidden units are on there, and what "
-                "does the network compute when the others are removed?"))
-    return verdict(True, "with ReLU the network is affine on each region where the same units are on "
-                         "(W = W2 D W1, b = W2 D b1 + b2, D the 0/1 diagonal of the units on at x); in one "
-                         "dimension those regions are the segments between the kinks.", "")
+                "does the network compute when the others are removed?", x=x.numpy().round(2),
+                off=(~on).nonzero().flatten().tolist()))
+    return verdict(True, tr("with ReLU the network is affine on each region where the same units are on "
+                            "(W = W2 D W1, b = W2 D b1 + b2, D the 0/1 diagonal of the units on at x); in one "
+                            "dimension those regions are the segments between the kinks."), "")

@@ -17,7 +17,7 @@ from torch.func import grad, vmap
 from torch.nn import functional as F
 
 from helpers import plot, train
-from helpers.runtime import check_choice, check_int, check_number, run_student_code, verdict
+from helpers.runtime import check_choice, check_int, check_number, run_student_code, tr, tr_fig, verdict
 
 Derivative = namedtuple("Derivative", "label formula derivative_formula df")  # df: the closed-form φ′
 
@@ -33,7 +33,7 @@ DERIVATIVES: dict[str, Derivative] = {
                       lambda x: torch.where(x > 0, 1.0, torch.exp(x))),
     "gelu": Derivative("GELU", "x·Φ(x)", "Φ(x) + x·Φ′(x)", lambda x: 0.5 * (1 + torch.erf(x / math.sqrt(2)))
                        + x * (torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))),
-    "silu": Derivative("SiLU", "x·σ(x)", "(exercise 2)",  # the closed form is exercise 2's answer
+    "silu": Derivative("SiLU", "x·σ(x)", "(exercise 2)",  # its closed form is exercise 2's answer
                        lambda x: torch.sigmoid(x) * (1 + x * (1 - torch.sigmoid(x)))),
 }
 
@@ -42,8 +42,9 @@ def draw_phi(ax, name: str, x, f, df, formulas: bool = False):
     """φ (solid), φ′ (dashed) and φ′'s largest value (dotted) against x on ``ax``."""
     d = DERIVATIVES[name]
     ax.plot(x, f, color="C0", lw=2, label=f"φ(x) = {d.formula}" if formulas else f"{d.label}(x)")
-    ax.plot(x, df, "--", color="C3", lw=2, label=f"φ′(x) = {d.derivative_formula}" if formulas else f"{d.label}′(x)")
-    ax.axhline(float(df.max()), ls=":", color="C3", lw=1, label=f"max φ′ here = {float(df.max()):.4g}")
+    formula = tr_fig("(exercise 2)") if name == "silu" else d.derivative_formula  # the closed form is the exercise
+    ax.plot(x, df, "--", color="C3", lw=2, label=f"φ′(x) = {formula}" if formulas else f"{d.label}′(x)")
+    ax.axhline(float(df.max()), ls=":", color="C3", lw=1, label=tr_fig("max φ′ here = {m:.4g}", m=df.max()))
     ax.axhline(0, color="0.6", lw=0.6)
     ax.axvline(0, color="0.6", lw=0.6)
     ax.set(xlabel="x", title=d.label)
@@ -78,7 +79,7 @@ def plot_gradient_norms(norms: dict, ax=None, highlight: str | None = None):
         ax.semilogy(range(1, len(values) + 1), values, "o-", ms=3, lw=1 if faint else 2, alpha=0.3 if faint else 1,
                     color=f"C{list(DERIVATIVES).index(name)}", label=DERIVATIVES[name].label)
     ax.set_xticks(range(1, max(map(len, norms.values()), default=0) + 1))
-    ax.set(xlabel="layer l (1 = input side, last = output layer)", ylabel="‖∂L/∂W⁽ˡ⁾‖ (log scale)")
+    ax.set(xlabel=tr_fig("layer l (1 = input side, last = output layer)"), ylabel=tr_fig("‖∂L/∂W⁽ˡ⁾‖ (log scale)"))
     ax.minorticks_off()  # a log axis draws dozens of minor ticks: slow to lay out, no help to read
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -102,11 +103,11 @@ def draw_activation(result: dict, **_):
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     x, df = result["x"], result["df"]
     left.fill_between(x, 0, 1, where=(df.abs() < 0.01), color="0.85", transform=left.get_xaxis_transform(),
-                      label="|φ′| < 0.01 (saturated)")
+                      label=tr_fig("|φ′| < 0.01 (saturated)"))
     draw_phi(left, result["activation"], x, result["f"], df, formulas=True)
     name, own = result["activation"], result["gradient_norms"]
     plot_gradient_norms({n: gradient_norms(n, len(own) - 1) for n in ("sigmoid", "relu", name)}, right, name)
-    right.set_title(f"gradient through depth at init: layer 1 / output = {own[0] / own[-1]:.1e}", fontsize=10)
+    right.set_title(tr_fig("gradient through depth at init: layer 1 / output = {r:.1e}", r=own[0] / own[-1]), size=10)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.15, top=0.9, wspace=0.25)  # fixed: tight_layout costs ~1 s
 
 
@@ -120,7 +121,7 @@ def activation_explorer(activation: str = "sigmoid", x_range=(-6.0, 6.0), limit:
         raise ValueError(f"x_range={x_range!r} is empty: low must be below high")
     return plot.explorer(compute_activation, draw_activation, activation=widgets.Dropdown(
         options=[(d.label, name) for name, d in DERIVATIVES.items()], value=activation, description="φ"),
-        x_range=widgets.FloatRangeSlider(value=(lo, hi), min=-limit, max=limit, step=0.5, description="x range"))
+        x_range=widgets.FloatRangeSlider(value=(lo, hi), min=-limit, max=limit, step=0.5, description=tr("x range")))
 
 
 # --- exercise checks
@@ -128,46 +129,49 @@ def activation_explorer(activation: str = "sigmoid", x_range=(-6.0, 6.0), limit:
 GRID = torch.linspace(-8, 8, 1601)  # float32, where the student's function is evaluated
 
 
-def _closed_form(fn, want: torch.Tensor, name: str, hint: str, x=GRID, reference="autograd's") -> str | None:
+def _closed_form(fn, want: torch.Tensor, name: str, hint: str, x=GRID, reference=None) -> str | None:
     """None if ``fn(x)``, run with autograd off (a closed form needs none), equals ``want`` within 1e-6; else a hint."""
     with torch.inference_mode():
         got, error = run_student_code(fn, x.clone())
     if error and run_student_code(fn, x.clone())[1] is None:
-        return "it only works with autograd on: write the derivative out (torch.sigmoid is allowed), no .backward()"
+        return tr("it only works with autograd on: write the derivative out (torch.sigmoid is allowed), no .backward()")
     if error or not torch.is_tensor(got) or got.shape != x.shape:
         what = tuple(got.shape) if torch.is_tensor(got) else "None" if got is None else type(got).__name__
-        return error or f"your {name} came back as {what}; return a tensor shaped like x, computed elementwise"
+        return error or tr("your {name} came back as {what}; return a tensor shaped like x, computed elementwise",
+                           name=name, what=what)
     diff = (got.to(want.dtype) - want).abs()
     i = int(diff.argmax())
-    return None if float(diff.max()) < 1e-6 else (f"at x = {float(x[i]):.2f} your {name} is {float(got[i]):.6f}, "
-                                                  f"{reference} {float(want[i]):.6f}. {hint}")
+    return None if float(diff.max()) < 1e-6 else tr("at x = {x:.2f} your {name} is {got:.6f}, {ref} {want:.6f}. {hint}",
+                                                    x=float(x[i]), name=name, got=float(got[i]), hint=hint,
+                                                    ref=reference or tr("autograd's"), want=float(want[i]))
 
 
 def check_sigmoid_second_derivative(sigmoid_second_derivative) -> bool:
     """``sigmoid_second_derivative(x)`` must equal σ″(x) = σ(x)(1 − σ(x))(1 − 2σ(x)), without autograd."""
-    error = _closed_form(sigmoid_second_derivative, vmap(grad(DERIVATIVES["sigmoid"].df))(GRID), "σ″", "Differentiate "
-                         "σ′ = σ · (1 − σ) with the product rule, and wherever σ itself gets differentiated, write "
-                         "σ′ = σ · (1 − σ) again.")
-    return verdict(not error, "your σ″ matches autograd's on 1601 points in [-8, 8].", error)
+    error = _closed_form(sigmoid_second_derivative, vmap(grad(DERIVATIVES["sigmoid"].df))(GRID), "σ″", tr(
+        "Differentiate σ′ = σ · (1 − σ) with the product rule, and wherever σ itself gets differentiated, write "
+        "σ′ = σ · (1 − σ) again."))
+    return verdict(not error, tr("your {name} matches autograd's on 1601 points in [-8, 8].", name="σ″"), error)
 
 
 def check_silu_derivative(silu_derivative) -> bool:
     """``silu_derivative(x)`` must equal d/dx [x·σ(x)] = σ(x) + x·σ(x)(1 − σ(x)), without autograd."""
-    error = _closed_form(silu_derivative, vmap(grad(F.silu))(GRID), "SiLU′", "SiLU is a product, x times σ(x): use "
-                         "the product rule, (x·σ)′ = 1·σ + x·σ′, with σ′ = σ(1 − σ).")
-    return verdict(not error, "your SiLU′ matches autograd's on 1601 points in [-8, 8].", error)
+    error = _closed_form(silu_derivative, vmap(grad(F.silu))(GRID), "SiLU′", tr("SiLU is a product, x times σ(x): "
+                         "use the product rule, (x·σ)′ = 1·σ + x·σ′, with σ′ = σ(1 − σ)."))
+    return verdict(not error, tr("your {name} matches autograd's on 1601 points in [-8, 8].", name="SiLU′"), error)
 
 
 def check_sigmoid_depth(depth) -> bool:
     """The fewest hidden sigmoid layers that leave layer 1 below 1e-6 of the output layer's gradient, measured (12)."""
     if isinstance(depth, bool) or not isinstance(depth, int) or not 2 <= depth <= 100:
-        return verdict(False, "", f"answer with a whole number of hidden layers, from 2 to 100; got {depth!r}")
+        return verdict(False, "", tr("answer with a whole number of hidden layers, from 2 to 100; got {d!r}", d=depth))
     shallower, share = (n[0] / n[-1] for n in (gradient_norms("sigmoid", depth - 1), gradient_norms("sigmoid", depth)))
-    return verdict(share < 1e-6 <= shallower, f"measured: layer 1 / output = {shallower:.1e} with {depth - 1} "
-                   f"layers, {share:.1e} with {depth}; one layer more divides it by {shallower / share:.1f}, not 4.",
-                   f"with {depth} layers, layer 1 / output = {share:.1e}: not yet below 1e-6, more layers"
-                   + (" (the bound (1/4)^L reaches 1e-6 at 10, but the weights give part back)" * (depth <= 10))
-                   if share >= 1e-6 else f"already {depth - 1} layers give {shallower:.1e} < 1e-6: fewer layers")
+    f = dict(s=shallower, d1=depth - 1, r=share, d=depth, f=shallower / share)
+    return verdict(share < 1e-6 <= shallower, tr("measured: layer 1 / output = {s:.1e} with {d1} layers, {r:.1e} with "
+                   "{d}; one layer more divides it by {f:.1f}, not 4.", **f), tr("with {d} layers, layer 1 / output = "
+                   "{r:.1e}: not yet below 1e-6, more layers", **f) + tr(" (the bound (1/4)^L reaches 1e-6 at 10, but "
+                   "the weights give part back)") * (depth <= 10) if share >= 1e-6 else tr("already {d1} layers give "
+                   "{s:.1e} < 1e-6: fewer layers", **f))
 
 
 def check_prelu_derivatives(prelu_derivatives) -> bool:
@@ -175,11 +179,11 @@ def check_prelu_derivatives(prelu_derivatives) -> bool:
     compared with autograd through torch's own F.prelu and a difference in α (exact: pReLU is linear in α)."""
     x, a = GRID[GRID.abs() > 1e-3], torch.tensor([0.3])  # at the kink x = 0 either one-sided slope is fine
     error = _closed_form(lambda t: prelu_derivatives(t, 0.3)[0], vmap(grad(lambda t: F.prelu(t, a)))(x), "∂/∂x",
-                         "pReLU is x for x > 0 and α·x for x < 0: slope 1 on one side, α on the other.", x,
-                         "torch's F.prelu says") or _closed_form(lambda t: prelu_derivatives(t, 0.3)[1], F.prelu(
-                             x, a + 1) - F.prelu(x, a), "∂/∂α", "α enters only through α·min(0, x): differentiate "
-                             "that in α, x held fixed (one value per x, not a sum).", x, "a difference in α says")
-    return verdict(not error, "∂/∂x = 1 for x > 0 and α for x < 0; ∂/∂α = min(0, x), 0 for every x > 0.", error)
+                         tr("pReLU is x for x > 0 and α·x for x < 0: slope 1 on one side, α on the other."), x,
+                         tr("torch's F.prelu says")) or _closed_form(lambda t: prelu_derivatives(t, 0.3)[1], F.prelu(
+                             x, a + 1) - F.prelu(x, a), "∂/∂α", tr("α enters only through α·min(0, x): differentiate "
+                             "that in α, x held fixed (one value per x, not a sum)."), x, tr("a difference in α says"))
+    return verdict(not error, tr("∂/∂x = 1 for x > 0 and α for x < 0; ∂/∂α = min(0, x), 0 for every x > 0."), error)
 
 
 def check_sigmoid_net_for_tanh(sigmoid_params) -> bool:
@@ -188,11 +192,12 @@ def check_sigmoid_net_for_tanh(sigmoid_params) -> bool:
     W1, b1, W2, b2, X = (torch.randn(*shape, generator=g) for shape in ((6, 3), (6,), (2, 6), (2,), (200, 3)))
     params, error = run_student_code(sigmoid_params, W1.clone(), b1.clone(), W2.clone(), b2.clone())
     if not error and not (isinstance(params, (tuple, list)) and len(params) == 4):
-        error = f"return four tensors (V1, c1, V2, c2) for the sigmoid net; got {type(params).__name__}"
+        error = tr("return four tensors (V1, c1, V2, c2) for the sigmoid net; got {t}", t=type(params).__name__)
     diff, error = (None, error) if error else run_student_code(  # (200, 2): the sigmoid net minus the tanh net
         lambda V1, c1, V2, c2: torch.sigmoid(X @ V1.T + c1) @ V2.T + c2 - torch.tanh(X @ W1.T + b1) @ W2.T - b2,
         *params)
     if not error and not float(diff.abs().max()) < 1e-5:  # NaN fails too
-        error = ("the outputs differ by the same vector for every input: the output bias must absorb the − 1" if float(
-            diff.std(dim=0).max()) < 1e-5 else "tanh z = 2σ(2z) − 1: the sigmoid units see 2z, W2 takes the 2")
-    return verdict(not error, "your sigmoid net computes the tanh net's function, on 200 random inputs.", error)
+        error = tr("the outputs differ by the same vector for every input: the output bias must absorb the − 1"
+                   if float(diff.std(dim=0).max()) < 1e-5 else "tanh z = 2σ(2z) − 1: the sigmoid units see 2z, W2 "
+                   "takes the 2")
+    return verdict(not error, tr("your sigmoid net computes the tanh net's function, on 200 random inputs."), error)

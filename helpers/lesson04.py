@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from helpers.runtime import check_int, run_student_code, verdict
+from helpers.runtime import check_int, run_student_code, tr, tr_fig, verdict
 
 
 @torch.no_grad()
@@ -68,8 +68,8 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, title: str | None = Non
         ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=7, color="white" if dark else "black")
     ax.set_xticks(range(q), names, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(q), names, fontsize=8)
-    ax.set(xlabel="predicted class", ylabel="true class")
-    ax.set_title(title or "confusion matrix (rows: true, columns: predicted)", fontsize=10)
+    ax.set(xlabel=tr_fig("predicted class"), ylabel=tr_fig("true class"))
+    ax.set_title(title or tr_fig("confusion matrix (rows: true, columns: predicted)"), fontsize=10)
     return ax
 
 
@@ -84,10 +84,10 @@ def plot_per_class_accuracy(acc, class_names=None, ax=None, title: str | None = 
     for k, i in enumerate(order):
         ax.text(acc[i] + 0.005, k, f"{acc[i]:.3f}", va="center", fontsize=7)
     if overall is not None:
-        ax.axvline(overall, color="k", ls="--", lw=1, label=f"overall {overall:.3f}")
+        ax.axvline(overall, color="k", ls="--", lw=1, label=tr_fig("overall {a:.3f}", a=overall))
         ax.legend(fontsize=8, loc="lower right")
-    ax.set(xlim=(0, 1.08), xlabel="accuracy on the test set")
-    ax.set_title(title or "accuracy per class", fontsize=10)
+    ax.set(xlim=(0, 1.08), xlabel=tr_fig("accuracy on the test set"))
+    ax.set_title(title or tr_fig("accuracy per class"), fontsize=10)
     return ax
 
 
@@ -96,25 +96,26 @@ def plot_per_class_accuracy(acc, class_names=None, ax=None, title: str | None = 
 # Confusion matrices to test on (row sums differ from column sums), and wrong turns with their hints.
 _TEST_MATRICES = (torch.tensor([[50, 3, 7], [10, 80, 10], [0, 5, 15]]),
                   torch.tensor([[813, 2, 124, 61], [13, 844, 43, 100], [97, 112, 662, 129], [2, 113, 34, 851]]))
-_WRONG_TURNS = (
-    (lambda c: c.diagonal() / c.sum(dim=0), "you divided by the column sums: that is the share of the model's "
+_WRONG_TURNS = lambda: (  # noqa: E731 - the hints in the lessons' language
+    (lambda c: c.diagonal() / c.sum(dim=0), tr("you divided by the column sums: that is the share of the model's "
      "*predictions* of each class that were right (precision). Per-class accuracy divides by the row sums: all "
-     "images truly of that class"),
-    (lambda c: c.diagonal() / c.sum(), "you divided by the total number of images; divide each diagonal entry by "
-     "its own row's sum"),
-    (lambda c: c.diagonal(), "those are counts of correct answers; divide each by the number of images of that class "
-     "(its row sum)"),
-    (lambda c: torch.floor(c.diagonal() / c.sum(dim=1)), "integer division rounded everything down to 0 or 1: "
-     "convert to float first, e.g. cm.double()"),
-    (lambda c: 1 - c.diagonal() / c.sum(dim=1), "that is the error rate per class; accuracy is the diagonal share "
-     "of each row"),
+     "images truly of that class")),
+    (lambda c: c.diagonal() / c.sum(), tr("you divided by the total number of images; divide each diagonal entry by "
+     "its own row's sum")),
+    (lambda c: c.diagonal(), tr("those are counts of correct answers; divide each by the number of images of that "
+     "class (its row sum)")),
+    (lambda c: torch.floor(c.diagonal() / c.sum(dim=1)), tr("integer division rounded everything down to 0 or 1: "
+     "convert to float first, e.g. cm.double()")),
+    (lambda c: 1 - c.diagonal() / c.sum(dim=1), tr("that is the error rate per class; accuracy is the diagonal share "
+     "of each row")),
 )
 
 
 def check_class_accuracy(class_accuracy) -> bool:
     """``class_accuracy(cm)``: (q, q) counts, rows true -> (q,) share of each true class predicted right."""
     if not callable(class_accuracy):
-        return verdict(False, "", f"class_accuracy should be a function of cm, got {type(class_accuracy).__name__}")
+        return verdict(False, "", tr("class_accuracy should be a function of cm, got {t}",
+                                     t=type(class_accuracy).__name__))
     for cm in _TEST_MATRICES:
         q, c, hint = len(cm), cm.double(), None
         got, err = run_student_code(class_accuracy, cm.clone())
@@ -123,28 +124,31 @@ def check_class_accuracy(class_accuracy) -> bool:
         if err:
             hint = f"class_accuracy(cm): {err}"
         elif got is None:
-            hint = "class_accuracy still returns None: return a (q,) tensor, one accuracy per true class (row)"
+            hint = tr("class_accuracy still returns None: return a (q,) tensor, one accuracy per true class (row)")
         elif vec is None or vec.shape != (q,):
             shape = tuple(got.shape) if hasattr(got, "shape") else type(got).__name__
-            hint = f"class_accuracy returned {shape} for a {q}x{q} matrix; return one number per class, shape ({q},)"
+            hint = tr("class_accuracy returned {s} for a {q}x{q} matrix; return one number per class, shape ({q},)",
+                      s=shape, q=q)
         elif not torch.allclose(vec, want, atol=1e-6):
-            hint = next((h for turn, h in _WRONG_TURNS if torch.allclose(vec, turn(c), atol=1e-6)), None) or (
-                f"for cm = {cm.tolist()} expected {[round(v, 4) for v in want.tolist()]}, got "
-                f"{[round(v, 4) for v in vec.tolist()]}; the diagonal holds the correct answers, each row a true class")
+            hint = next((h for turn, h in _WRONG_TURNS() if torch.allclose(vec, turn(c), atol=1e-6)), None) or tr(
+                "for cm = {cm} expected {want}, got {got}; the diagonal holds the correct answers, each row a true "
+                "class", cm=cm.tolist(), want=[round(v, 4) for v in want.tolist()],
+                got=[round(v, 4) for v in vec.tolist()])
         if hint:
             return verdict(False, "", hint)
-    return verdict(True, "class_accuracy(cm) = cm.diagonal() / cm.sum(dim=1), the bars of section 5", "")
+    return verdict(True, tr("class_accuracy(cm) = cm.diagonal() / cm.sum(dim=1), the bars of section 5"), "")
 
 
 def _pick(name: str, guess, options, unit: str):
     """A hint if ``guess`` is not one of ``options``, else None."""
     listed = ", ".join(f"{o:g}" for o in options)
     if guess is None:
-        return f"set {name} to one of {listed}{unit}"
+        return tr("set {name} to one of {listed}{unit}", name=name, listed=listed, unit=unit)
     if isinstance(guess, bool) or not isinstance(guess, (int, float)):
-        return f"{name} = {guess!r}: write a number, one of {listed}"
+        return tr("{name} = {guess!r}: write a number, one of {listed}", name=name, guess=guess, listed=listed)
     if not any(math.isclose(guess, o) for o in options):
-        return f"{name} = {guess:g} is not one of the options; pick one of {listed}"
+        return tr("{name} = {guess:g} is not one of the options; pick one of {listed}", name=name, guess=guess,
+                  listed=listed)
     return None
 
 
@@ -153,29 +157,32 @@ def check_width_prediction(guess, width_runs: dict, options=(1, 8, 40)) -> bool:
     history) trails the widest by, read from those runs."""
     narrow, wide = min(width_runs), max(width_runs)
     gap = 100 * (width_runs[wide]["test_acc"][-1] - width_runs[narrow]["test_acc"][-1])
-    if hint := _pick("my_width_guess", guess, options, " (points of test accuracy)"):
+    if hint := _pick("my_width_guess", guess, options, tr(" (points of test accuracy)")):
         return verdict(False, "", hint)
     if math.isclose(guess, min(options, key=lambda o: abs(o - gap))):
-        return verdict(True, f"{narrow} hidden units trail {wide} by {gap:.1f} points of test accuracy here", "")
-    why = (f"the {narrow}-unit net trails by only {gap:.1f} points: even a bottleneck of {narrow} numbers keeps most "
-           "of what tells the classes apart") if guess > gap else \
-        f"the {narrow}-unit net trails by {gap:.1f} points: so few units do cost accuracy"
-    return verdict(False, "", f"not quite: {why}. Set my_width_guess to the closest option")
+        return verdict(True, tr("{n} hidden units trail {w} by {gap:.1f} points of test accuracy here", n=narrow,
+                                w=wide, gap=gap), "")
+    return verdict(False, "", tr("not quite: the {n}-unit net trails by only {gap:.1f} points: even a bottleneck of "
+                                 "{n} numbers keeps most of what tells the classes apart. Set my_width_guess to the "
+                                 "closest option" if guess > gap else "not quite: the {n}-unit net trails by {gap:.1f} "
+                                 "points: so few units do cost accuracy. Set my_width_guess to the closest option",
+                                 n=narrow, gap=gap))
 
 
 def check_lr_prediction(guess, final_losses: dict) -> bool:
     """``guess``: the lr with the lowest final training loss in ``final_losses`` (lr -> loss; None/NaN: diverged)."""
     finite = {lr: l for lr, l in final_losses.items() if isinstance(l, (int, float)) and math.isfinite(l)}
     if not finite:
-        return verdict(False, "", "every run diverged, so no learning rate won; rerun the experiment cell")
+        return verdict(False, "", tr("every run diverged, so no learning rate won; rerun the experiment cell"))
     best = min(finite, key=finite.get)
     if hint := _pick("my_best_lr", guess, tuple(final_losses), ""):
         return verdict(False, "", hint)
     if math.isclose(guess, best):
-        return verdict(True, f"lr = {best:g} ended lowest (train loss {finite[best]:.4f})", "")
+        return verdict(True, tr("lr = {best:g} ended lowest (train loss {loss:.4f})", best=best, loss=finite[best]), "")
     tried = next(lr for lr in final_losses if math.isclose(guess, lr))
-    why = "that run diverged: a step so large that the loss overflowed to NaN" if tried not in finite else (
-        f"it ended at {finite[tried]:.4f}, above lr = {best:g}'s {finite[best]:.4f}: steps that " + (
-            "small are stable but slow, and the epochs ran out" if guess < best
-            else "large overshoot the valley and bounce around it"))
-    return verdict(False, "", f"lr = {guess:g} did not win: {why}. Look at the curves above, then set my_best_lr again")
+    why = tr("that run diverged: a step so large that the loss overflowed to NaN") if tried not in finite else tr(
+        "it ended at {ended:.4f}, above lr = {best:g}'s {loss:.4f}: steps that small are stable but slow, and the "
+        "epochs ran out" if guess < best else "it ended at {ended:.4f}, above lr = {best:g}'s {loss:.4f}: steps that "
+        "large overshoot the valley and bounce around it", ended=finite[tried], best=best, loss=finite[best])
+    return verdict(False, "", tr("lr = {guess:g} did not win: {why}. Look at the curves above, then set my_best_lr "
+                                 "again", guess=guess, why=why))

@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy.optimize import brentq
 
 from helpers import data, plot, runtime, train
-from helpers.runtime import check_int, check_number, run_student_code, verdict
+from helpers.runtime import check_int, check_number, run_student_code, tr, tr_fig, verdict
 
 # --------------------------------------------------------------------------- d2l's cubic data (d2l-zh 4.4)
 # y = 5 + 1.2x − 3.4x²/2! + 5.6x³/3! + ε, ε ~ N(0, 0.1²), x ~ N(0, 1), seen through the features x^i / i!.
@@ -129,12 +129,14 @@ def draw_polynomial_fit(ax, data: CubicData, fit: PolyFit, title: str | None = N
     x_all, y_all = torch.cat([data.x_train, data.x_val]), torch.cat([data.y_train, data.y_val])
     (lo, hi), margin = (float(x_all.min()) - 0.2, float(x_all.max()) + 0.2), 0.25 * float(y_all.max() - y_all.min())
     grid = torch.linspace(lo, hi, 400, dtype=torch.float64)
-    ax.plot(grid, cubic(grid), "k--", lw=1, label="true cubic")
-    ax.plot(grid, poly_features(grid, fit.degree) @ fit.weights, color="C2", lw=2, label=f"degree-{fit.degree} fit")
-    ax.scatter(data.x_val, data.y_val, s=14, facecolors="none", edgecolors="C3", label="validation data")
-    ax.scatter(data.x_train, data.y_train, s=22, color="C0", zorder=3, label="training data")
+    ax.plot(grid, cubic(grid), "k--", lw=1, label=tr_fig("true cubic"))
+    ax.plot(grid, poly_features(grid, fit.degree) @ fit.weights, color="C2", lw=2, label=tr_fig("degree-{d} fit",
+                                                                                                  d=fit.degree))
+    ax.scatter(data.x_val, data.y_val, s=14, facecolors="none", edgecolors="C3", label=tr_fig("validation data"))
+    ax.scatter(data.x_train, data.y_train, s=22, color="C0", zorder=3, label=tr_fig("training data"))
     ax.set(xlim=(lo, hi), ylim=(float(y_all.min()) - margin, float(y_all.max()) + margin), xlabel="x", ylabel="y")
-    return _finish(ax, title or f"degree {fit.degree}: train {fit.train_loss:.3g}, validation {fit.val_loss:.3g}")
+    return _finish(ax, title or tr_fig("degree {f.degree}: train {f.train_loss:.3g}, validation {f.val_loss:.3g}",
+                                       f=fit))
 
 
 def draw_sweep(ax, fits: list, bounds=None, mark: float | None = None, true_norm: float | None = None):
@@ -142,32 +144,33 @@ def draw_sweep(ax, fits: list, bounds=None, mark: float | None = None, true_norm
     ``bounds`` C they were fitted under; ``mark``: the degree or C to mark; ``true_norm``: ‖true w‖."""
     by_degree = bounds is None
     x = [f.degree for f in fits] if by_degree else list(bounds)
-    ax.plot(x, [f.train_loss for f in fits], color="C0", marker="o", ms=3 * by_degree, label="training loss")
-    ax.plot(x, [f.val_loss for f in fits], color="C3", marker="s", ms=3 * by_degree, label="validation loss")
-    ax.axhline(NOISE_VARIANCE, color="gray", ls=":", lw=1, label="noise variance 0.01")
+    ax.plot(x, [f.train_loss for f in fits], color="C0", marker="o", ms=3 * by_degree, label=tr_fig("training loss"))
+    ax.plot(x, [f.val_loss for f in fits], color="C3", marker="s", ms=3 * by_degree, label=tr_fig("validation loss"))
+    ax.axhline(NOISE_VARIANCE, color="gray", ls=":", lw=1, label=tr_fig("noise variance 0.01"))
     if true_norm is not None:
-        ax.axvline(true_norm, color="k", ls="--", lw=1, label=f"‖true w‖ = {true_norm:.2f}")
+        ax.axvline(true_norm, color="k", ls="--", lw=1, label=tr_fig("‖true w‖ = {n:.2f}", n=true_norm))
     if mark is not None:
         ax.axvline(mark, color="C2", lw=2, alpha=0.5, label=None if by_degree else f"C = {mark:.3g}")
     if by_degree and mark in x:
         ax.annotate("", (mark, fits[x.index(mark)].val_loss), (mark, fits[x.index(mark)].train_loss),
                     arrowprops=dict(arrowstyle="<->", color="C2", lw=1.5))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True)) if by_degree else ax.set_xscale("log")
-    ax.set(yscale="log", ylabel="mean squared error (log scale)", xlabel="polynomial degree (free parameters − 1)"
-           if by_degree else "largest weight norm allowed, C (log scale)")
-    return _finish(ax, "loss against the " + ("number of parameters" if by_degree else "size the weights may take"))
+    ax.set(yscale="log", ylabel=tr_fig("mean squared error (log scale)"), xlabel=tr_fig(
+        "polynomial degree (free parameters − 1)" if by_degree else "largest weight norm allowed, C (log scale)"))
+    return _finish(ax, tr_fig("loss against the number of parameters" if by_degree else
+                              "loss against the size the weights may take"))
 
 
 def draw_subset_curves(history: dict, axes=None):
     """Loss (left) and accuracy (right) against SGD steps, on the subset and on validation data."""
     axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="tight")[1] if axes is None else axes
     n, steps = history["n_train"], history["step"]
-    titles = (f"n = {n}: gap {history['gap']:.3f} after {history['epochs']:.3g} passes over the subset",
-              f"accuracy: training {history['train_acc'][-1]:.2f}, validation {history['val_acc'][-1]:.2f}")
-    for ax, key, label, title in zip(axes, ("loss", "acc"), ("cross-entropy loss", "accuracy"), titles):
-        ax.plot(steps, history[f"train_{key}"], color="C0", label=f"training ({n} images)")
-        ax.plot(steps, history[f"val_{key}"], "--", color="C3", label="validation (unseen images)")
-        ax.set(xlabel=f"SGD step (minibatches of {history['batch_size']})", ylabel=label,
+    titles = (tr_fig("n = {n}: gap {h[gap]:.3f} after {h[epochs]:.3g} passes over the subset", n=n, h=history), tr_fig(
+        "accuracy: training {t:.2f}, validation {v:.2f}", t=history["train_acc"][-1], v=history["val_acc"][-1]))
+    for ax, key, label, title in zip(axes, ("loss", "acc"), (tr_fig("cross-entropy loss"), tr_fig("accuracy")), titles):
+        ax.plot(steps, history[f"train_{key}"], color="C0", label=tr_fig("training ({n} images)", n=n))
+        ax.plot(steps, history[f"val_{key}"], "--", color="C3", label=tr_fig("validation (unseen images)"))
+        ax.set(xlabel=tr_fig("SGD step (minibatches of {b})", b=history["batch_size"]), ylabel=label,
                ylim=(0, 2.5) if key == "loss" else (0, 1.02))
         _finish(ax, title, "best")
     return axes
@@ -185,7 +188,7 @@ def _poly_explorer(data: CubicData, fits: list, bounds, compute, title, true_nor
 def degree_explorer(data: CubicData, degree: int = 3) -> plot.Explorer:
     """A degree slider (0 … data.max_degree); ``.result``: the ``PolyFit`` of that degree."""
     slider = widgets.IntSlider(value=check_int("degree", degree, 0, data.max_degree), min=0, max=data.max_degree,
-                               description="degree")
+                               description=tr("degree"))
     return _poly_explorer(data, [fit(data, d) for d in range(data.max_degree + 1)], None,
                           lambda degree: fit(data, degree), lambda f: None, degree=slider)
 
@@ -197,8 +200,9 @@ def weight_norm_explorer(data: CubicData, max_norm: float = 10.0) -> plot.Explor
                                     style={"description_width": "initial"})
     d = data.max_degree
     return _poly_explorer(data, [fit(data, d, c) for c in NORM_GRID], NORM_GRID, lambda max_norm: fit(data, d, max_norm),
-                          lambda f: f"degree {d}, ‖w‖ = {f.weight_norm:.3g}: train {f.train_loss:.3g}, validation "
-                                    f"{f.val_loss:.3g}", float(data.true_w[1:].norm()), max_norm=slider)
+                          lambda f: tr_fig("degree {d}, ‖w‖ = {f.weight_norm:.3g}: train {f.train_loss:.3g}, "
+                                           "validation {f.val_loss:.3g}", d=d, f=f), float(data.true_w[1:].norm()),
+                          max_norm=slider)
 
 
 def sample_size_explorer(n_train: int = 100, sizes=(25, 50, 100, 200, 500, 1000, 2000, 5000, 10000),
@@ -230,26 +234,28 @@ def check_poly_features(fn) -> bool:
         finally:
             globals()["poly_features"] = own
         if calls or fn is own:
-            return verdict(False, "", "that is lesson05.poly_features, the lesson's own answer: build the columns "
-                                      "x^i / i! yourself (torch.stack, math.factorial)")
+            return verdict(False, "", tr("that is lesson05.poly_features, the lesson's own answer: build the "
+                                         "columns x^i / i! yourself (torch.stack, math.factorial)"))
         got, want = _as_tensor(result), torch.tensor([[v**i / math.factorial(i) for i in range(max_degree + 1)]
                                                        for v in x.tolist()], dtype=torch.float64)
         close = lambda a, b: a.shape == b.shape and torch.allclose(a.double(), b, rtol=1e-5, atol=1e-6)  # noqa: E731
         bad = next((i for i in range(max_degree + 1) if got is not None and got.shape == want.shape
                     and not close(got[:, i], want[:, i])), None)
-        hint = (error or "poly_features returned None: build the columns x^i / i! for i = 0 … max_degree and "
-                "return one (n, max_degree + 1) tensor" if result is None else
-                f"return a 2-D tensor of shape (n, max_degree + 1), got {type(result).__name__} "
-                f"{tuple(getattr(got, 'shape', ()))}" if got is None or got.dim() != 2
-                else f"the shape is {tuple(got.shape)}; for x of shape {tuple(x.shape)} expect (n, max_degree + 1) "
-                f"= {tuple(want.shape)}: column 0 is x^0/0! = 1, and the columns stack along dim=1"
+        hint = (error or tr("poly_features returned None: build the columns x^i / i! for i = 0 … max_degree and "
+                "return one (n, max_degree + 1) tensor") if result is None else
+                tr("return a 2-D tensor of shape (n, max_degree + 1), got {t} {s}", t=type(result).__name__,
+                   s=tuple(getattr(got, 'shape', ()))) if got is None or got.dim() != 2
+                else tr("the shape is {s}; for x of shape {x} expect (n, max_degree + 1) = {w}: column 0 is x^0/0! "
+                        "= 1, and the columns stack along dim=1", s=tuple(got.shape), x=tuple(x.shape),
+                        w=tuple(want.shape))
                 if got.shape != want.shape else None if close(got, want) else
-                "these are the plain powers x^i: divide column i by i! (math.factorial(i))"
+                tr("these are the plain powers x^i: divide column i by i! (math.factorial(i))")
                 if close(got, torch.stack([x.double() ** i for i in range(max_degree + 1)], 1)) else
-                f"column {bad} should be x^{bad}/{bad}! = {want[:, bad].tolist()}, got {got[:, bad].tolist()}")
+                tr("column {b} should be x^{b}/{b}! = {w}, got {g}", b=bad, w=want[:, bad].tolist(),
+                   g=got[:, bad].tolist()))
         if hint:
-            return verdict(False, "", f"for max_degree={max_degree}: {hint}")
-    return verdict(True, "column i is x^i / i!, with the constant column first, for max_degree 0, 4 and 6", "")
+            return verdict(False, "", tr("for max_degree={m}: {hint}", m=max_degree, hint=hint))
+    return verdict(True, tr("column i is x^i / i!, with the constant column first, for max_degree 0, 4 and 6"), "")
 
 
 def check_split(fn) -> bool:
@@ -258,22 +264,22 @@ def check_split(fn) -> bool:
     for seed in (0, 0, 1):
         result, error = run_student_code(fn, n, n_val, seed)
         if error or result is None:
-            return verdict(False, "", error or "split returned None: return the pair (train_idx, val_idx)")
+            return verdict(False, "", error or tr("split returned None: return the pair (train_idx, val_idx)"))
         if not isinstance(result, (tuple, list)) or len(result) != 2:
-            return verdict(False, "", "return a pair (train_idx, val_idx), two tensors of indices")
+            return verdict(False, "", tr("return a pair (train_idx, val_idx), two tensors of indices"))
         results.append([_as_tensor(r) for r in result])
         for t, name in zip(results[-1], ("train_idx", "val_idx")):
             if t is None or t.dim() != 1 or t.dtype.is_floating_point or t.dtype == torch.bool:
-                return verdict(False, "", f"{name} should be a 1-D tensor of integer indices")
+                return verdict(False, "", tr("{name} should be a 1-D tensor of integer indices", name=name))
     (train_idx, val_idx), again, other = results
     train_set, val_set = set(train_idx.tolist()), set(val_idx.tolist())
-    hint = (f"val_idx has {len(val_idx)} indices for n_val={n_val}: it should have exactly n_val"
+    hint = tr("val_idx has {v} indices for n_val={n_val}: it should have exactly n_val"
             if len(val_idx) != n_val else
-            f"train_idx has {len(train_idx)} indices; the rest of the data is n − n_val = {n - n_val}"
+            "train_idx has {t} indices; the rest of the data is n − n_val = {rest}"
             if len(train_idx) != n - n_val else
             "some indices are in both sets: a validation example the model trained on measures memory, not "
             "generalization. Take both from one permutation" if train_set & val_set else
-            f"together the two sets should hold every index 0 … {n - 1} exactly once"
+            "together the two sets should hold every index 0 … {last} exactly once"
             if sorted(train_set | val_set) != list(range(n)) else
             "the validation set is simply the first or last rows: real data is often sorted (by class, by date), "
             "so shuffle first: torch.randperm(n, generator=...)"
@@ -281,8 +287,9 @@ def check_split(fn) -> bool:
             "the same seed gave a different split: draw the permutation from torch.Generator().manual_seed(seed), "
             "so the split repeats exactly" if not torch.equal(again[1], val_idx) else
             "seed=1 gave the same split as seed=0: use the seed argument for the generator"
-            if torch.equal(other[1], val_idx) else None)
-    return verdict(hint is None, "a disjoint, complete, shuffled split that repeats for the same seed", hint)
+            if torch.equal(other[1], val_idx) else "", v=len(val_idx), n_val=n_val, t=len(train_idx), rest=n - n_val,
+            last=n - 1)
+    return verdict(not hint, tr("a disjoint, complete, shuffled split that repeats for the same seed"), hint)
 
 
 # Two sweeps where the lowest training and the lowest validation loss sit at different degrees; in the
@@ -303,20 +310,21 @@ def check_choose_degree(fn) -> bool:
         got = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
         degrees, train_loss, val_loss = sweep["degree"], sweep["train_loss"], sweep["val_loss"]
         best = argmin(val_loss)
-        hint = (error or "choose_degree returned None: return the degree whose validation loss is lowest"
+        hint = (error or tr("choose_degree returned None: return the degree whose validation loss is lowest")
                 if error or got is None else
-                f"return one degree, an int such as 3; got {got!r}" if isinstance(got, bool) or not isinstance(
-                    got, (int, float)) or not float(got).is_integer() else
-                None if got == degrees[best] else
-                f"you chose degree {got:g}, the lowest *training* loss. Training loss only falls as the degree "
+                tr("return one degree, an int such as 3; got {got!r}", got=got) if isinstance(got, bool) or not
+                isinstance(got, (int, float)) or not float(got).is_integer() else
+                None if got == degrees[best] else tr(
+                "you chose degree {got:g}, the lowest *training* loss. Training loss only falls as the degree "
                 "grows (bigger models fit the training set at least as well), so it always picks the biggest "
                 "model: choose by validation loss" if got == degrees[argmin(train_loss)] else
-                f"you returned {got:g}, the position in the list; return sweep['degree'][{best}] = "
-                f"{degrees[best]}, the degree itself" if got == best else
-                f"you chose degree {got:g}, the smallest gap; a small gap can also mean both losses are bad "
+                "you returned {got:g}, the position in the list; return sweep['degree'][{best}] = "
+                "{degree}, the degree itself" if got == best else
+                "you chose degree {got:g}, the smallest gap; a small gap can also mean both losses are bad "
                 "(underfitting). Choose the lowest validation loss"
                 if got == degrees[argmin([v - t for t, v in zip(train_loss, val_loss)])] else
-                f"degree {got:g} is not the one with the lowest validation loss in {val_loss}")
+                "degree {got:g} is not the one with the lowest validation loss in {val}", got=got, best=best,
+                degree=degrees[best], val=val_loss))
         if hint:
             return verdict(False, "", hint)
-    return verdict(True, "you choose the model by its validation loss, as the note says", "")
+    return verdict(True, tr("you choose the model by its validation loss, as the note says"), "")

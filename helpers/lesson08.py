@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from helpers.runtime import check_choice, run_student_code, verdict
+from helpers.runtime import check_choice, run_student_code, tr, verdict
 
 
 def rel_error(a, b) -> float:
@@ -40,8 +40,6 @@ def central_difference(f, x: torch.Tensor, index: tuple, h: float) -> float:
 N, D, H, Q, LAMBD = 7, 6, 5, 3, 0.1
 PHI = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "silu": F.silu}
 DERIVATIVE = {"tanh": "φ′(z) = 1 − tanh²(z) = 1 − h²", "sigmoid": "φ′(z) = σ(z)(1 − σ(z)) = h ⊙ (1 − h)"}
-AUTOGRAD_HINT = ("your function asks autograd (.backward(), torch.autograd, torch.func) for the gradient: "
-                 "this exercise is to work it out by hand, with the chain rule or by central differences")
 
 
 def problem(seed: int = 0, biases: bool = False) -> dict:
@@ -79,11 +77,11 @@ def _close(a, b) -> bool:
 
 
 def _shape_hint(label: str, got, want: torch.Tensor) -> str | None:
-    return (f"{label} is {type(got).__name__}, not a tensor" if not torch.is_tensor(got) else
-            f"{label} has one row per example, {tuple(got.shape)}: sum the rows over the batch"
-            if want.dim() == 1 and got.shape == (N, len(want)) else
-            f"{label} has shape {tuple(got.shape)}, but a gradient has its variable's shape, {tuple(want.shape)}"
-            if got.shape != want.shape else None)
+    return (tr("{label} is {t}, not a tensor", label=label, t=type(got).__name__) if not torch.is_tensor(got) else
+            tr("{label} has one row per example, {s}: sum the rows over the batch", label=label, s=tuple(got.shape))
+            if want.dim() == 1 and got.shape == (N, len(want)) else tr("{label} has shape {s}, but a gradient has its "
+            "variable's shape, {w}", label=label, s=tuple(got.shape), w=tuple(want.shape)) if got.shape != want.shape
+            else None)
 
 
 def _watched(fn, *args):
@@ -92,7 +90,8 @@ def _watched(fn, *args):
     with torch.no_grad(), torch.autograd.graph.saved_tensors_hooks(lambda t: taped.append(1) or t, lambda t: t):
         result, hint = run_student_code(fn, *args)
     if taped or (hint and any(w in hint for w in ("require grad", "grad_fn", "saved tensor hooks"))):
-        return None, AUTOGRAD_HINT
+        return None, tr("your function asks autograd (.backward(), torch.autograd, torch.func) for the gradient: this "
+                        "exercise is to work it out by hand, with the chain rule or by central differences")
     return result, hint
 
 
@@ -101,8 +100,8 @@ def _by_hand(fn, p: dict, want: dict):
     labels = [f"d{k}" for k in want]
     result, hint = _watched(fn, *(v.clone() if torch.is_tensor(v) else v for v in p.values()))
     if hint is None and (not isinstance(result, (tuple, list)) or len(result) != len(labels)):
-        hint = (f"the function returned None: return the tuple ({', '.join(labels)})" if result is None else
-                f"return a tuple of {len(labels)} tensors ({', '.join(labels)}), got a {type(result).__name__}")
+        hint = tr("the function returned None: return the tuple ({names})" if result is None else "return a tuple of "
+                  "{n} tensors ({names}), got a {t}", names=", ".join(labels), n=len(labels), t=type(result).__name__)
     hint = hint or next(filter(None, map(_shape_hint, labels, result, want.values())), None)
     return (None, hint) if hint else (dict(zip(want, result)), None)
 
@@ -112,12 +111,14 @@ def _check(fn, p: dict, phi, rules: dict, mistakes: dict, success: str) -> bool:
     want, lam = reference(p, phi), p["lambd"]
     got, hint = _by_hand(fn, p, want)
     for k in rules if hint is None else ():
-        slips = ([(want[k] - lam * p[k], f"d{k} lacks the penalty's part: add λ{k}")] if k[0] == "W" else [
-            (want[k] + lam * p[k], f"d{k} includes λ{k}: the note's s penalises only the weights, so no λ term"),
-            (want[k] / N, f"d{k} is n times too small: dO already carries the 1/n of the mean, so sum its rows")])
+        slips = ([(want[k] - lam * p[k], tr("d{k} lacks the penalty's part: add λ{k}", k=k))] if k[0] == "W" else [
+            (want[k] + lam * p[k], tr("d{k} includes λ{k}: the note's s penalises only the weights, so no λ term",
+                                      k=k)),
+            (want[k] / N, tr("d{k} is n times too small: dO already carries the 1/n of the mean, so sum its rows",
+                             k=k))])
         if not _close(got[k], want[k]):
-            hint = next((text for wrong, text in mistakes.get(k, []) + slips if _close(got[k], wrong)),
-                        f"d{k} is off by up to {float((got[k] - want[k]).abs().max()):.2g}: {rules[k]}")
+            hint = next((text for wrong, text in mistakes.get(k, []) + slips if _close(got[k], wrong)), tr(
+                "d{k} is off by up to {e:.2g}: {rule}", k=k, e=float((got[k] - want[k]).abs().max()), rule=rules[k]))
             break
     return verdict(hint is None, success, hint or "")
 
@@ -127,19 +128,21 @@ def check_activation_backward(fn, activation: str = "tanh") -> bool:
     phi, rule = PHI[check_choice("activation", activation, tuple(DERIVATIVE))], DERIVATIVE[activation]
     p = problem(1)
     return _check(fn, p, phi, {
-        "W2": f"dW2 = dOᵀ H + λW2 with H = {activation}(Z) and dO = (softmax(O) − onehot(y)) / n",
-        "W1": f"dZ = dH ⊙ φ′(Z) with {rule}, then dW1 = dZᵀ X + λW1"}, {"W1": [
-            (_dW1_with(p, phi, lambda Z, Hh: (Z > 0).to(Z.dtype)), f"dW1 uses ReLU's derivative 1[z > 0]; {rule}"),
-            (_dW1_with(p, phi, lambda Z, Hh: Hh), f"dZ = dH ⊙ φ′(Z) needs the derivative, not φ itself: {rule}")]},
-        f"dW1 and dW2 for φ = {activation} match central differences; only φ′ changed")
+        "W2": tr("dW2 = dOᵀ H + λW2 with H = {a}(Z) and dO = (softmax(O) − onehot(y)) / n", a=activation),
+        "W1": tr("dZ = dH ⊙ φ′(Z) with {rule}, then dW1 = dZᵀ X + λW1", rule=rule)}, {"W1": [
+            (_dW1_with(p, phi, lambda Z, Hh: (Z > 0).to(Z.dtype)), tr("dW1 uses ReLU's derivative 1[z > 0]; {r}",
+                                                                          r=rule)),
+            (_dW1_with(p, phi, lambda Z, Hh: Hh), tr("dZ = dH ⊙ φ′(Z) needs the derivative, not φ itself: {r}",
+                                                     r=rule))]},
+        tr("dW1 and dW2 for φ = {a} match central differences; only φ′ changed", a=activation))
 
 
 def check_bias_backward(fn) -> bool:
     """Exercise 2: ``fn(X, y, W1, b1, W2, b2, lambd) -> (dW1, db1, dW2, db2)``; Z = X W1ᵀ + b1, O = H W2ᵀ + b2."""
-    weights = "include the biases in the forward pass (Z = X W1ᵀ + b1, O = H W2ᵀ + b2); they change Z, H and O"
-    sums = "a bias is added to every row, so its gradient is the sum over rows: db2 = dO.sum(0), db1 = dZ.sum(0)"
+    weights = tr("include the biases in the forward pass (Z = X W1ᵀ + b1, O = H W2ᵀ + b2); they change Z, H and O")
+    sums = tr("a bias is added to every row, so its gradient is the sum over rows: db2 = dO.sum(0), db1 = dZ.sum(0)")
     return _check(fn, problem(2, biases=True), torch.relu, {"W2": weights, "W1": weights, "b2": sums, "b1": sums},
-                  {}, "dW1, db1, dW2 and db2 match central differences: db is the row sum of dO (or dZ)")
+                  {}, tr("dW1, db1, dW2 and db2 match central differences: db is the row sum of dO (or dZ)"))
 
 
 def check_central_difference(fn) -> bool:
@@ -148,22 +151,24 @@ def check_central_difference(fn) -> bool:
     cubic = lambda W: (W ** 3).sum() + W[0, 0] * W[1, 2]  # noqa: E731 - ∂f/∂W₁₂ = 3W₁₂² + W₀₀
     W, index, h = torch.randn(3, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64), (1, 2), 1e-5
     before, slope = W.clone(), 3 * W[index].item() ** 2 + W[0, 0].item()
-    value, hint = (None, "that is lesson08.central_difference, the lesson's own: write yours") if fn is \
+    value, hint = (None, tr("that is lesson08.central_difference, the lesson's own: write yours")) if fn is \
         central_difference else _watched(fn, cubic, W, index, h)
     if hint is None and not (isinstance(value, (int, float)) or torch.is_tensor(value) and value.numel() == 1):
-        hint = f"return one number, (f(W + h·e) − f(W − h·e)) / (2h); the function returned {type(value).__name__}"
+        hint = tr("return one number, (f(W + h·e) − f(W − h·e)) / (2h); the function returned {t}",
+                  t=type(value).__name__)
     elif hint is None and not torch.equal(W, before):
-        hint = "W was changed: put W[index] back to its old value after the two evaluations"
+        hint = tr("W was changed: put W[index] back to its old value after the two evaluations")
     elif hint is None and not math.isfinite(value := float(value)):
-        hint = f"the estimate is {value}: evaluate f at W + h·e and W − h·e, both finite"
+        hint = tr("the estimate is {v}: evaluate f at W + h·e and W − h·e, both finite", v=value)
     if hint is None and abs(value - slope) > 1e-7 * max(1.0, abs(slope)):
-        known = [(slope + 3 * W[index].item() * h + h * h, "that is a one-sided difference (f(W + h) − f(W)) / h; "
-                  "use (f(W + h·e) − f(W − h·e)) / (2h)"),
-                 (2 * slope, "the estimate is twice the slope: divide by 2h, the distance between W − h·e and W + h·e"),
-                 (slope / 2, "the estimate is half the slope: divide by 2h, not 4h (or h²)")]
-        hint = next((text for v, text in known if abs(value - v) < 1e-6 * abs(slope)),
-                    f"on f(W) = ΣW³ + W₀₀W₁₂ you return {value:.6g} at {index}, the slope is {slope:.6g}: change "
-                    "only the entry W[index], by +h and by −h")
+        known = [(slope + 3 * W[index].item() * h + h * h, tr("that is a one-sided difference (f(W + h) − f(W)) / h; "
+                  "use (f(W + h·e) − f(W − h·e)) / (2h)")),
+                 (2 * slope, tr("the estimate is twice the slope: divide by 2h, the distance between W − h·e and "
+                                "W + h·e")),
+                 (slope / 2, tr("the estimate is half the slope: divide by 2h, not 4h (or h²)"))]
+        hint = next((text for v, text in known if abs(value - v) < 1e-6 * abs(slope)), tr(
+            "on f(W) = ΣW³ + W₀₀W₁₂ you return {v:.6g} at {i}, the slope is {s:.6g}: change only the entry W[index], "
+            "by +h and by −h", v=value, i=index, s=slope))
     p = problem(4)
     right, W1, errors = _dW1_with(p, torch.relu, lambda Z, Hh: (Z > 0).to(Z.dtype)), p["W1"].clone(), []
     for entry in [(0, 0), (1, 3), (2, 5), (4, 1)] if hint is None else ():
@@ -173,9 +178,9 @@ def check_central_difference(fn) -> bool:
         errors.append([rel_error(float(value), g) for g in (right[entry], right[entry] - LAMBD * W1[entry])])
     good, bad = (max((e[i] for e in errors), default=0.0) for i in (0, 1))
     if hint is None and good > 1e-6:
-        hint = f"on the network your estimates are off the right dW1 by a relative {good:.1e}; expect < 1e-6"
-    return verdict(hint is None, f"relative errors ≤ {good:.1e} on the right dW1, up to {bad:.1e} on a dW1 that "
-                                 "forgot λW1: your check catches that bug", hint or "")
+        hint = tr("on the network your estimates are off the right dW1 by a relative {e:.1e}; expect < 1e-6", e=good)
+    return verdict(hint is None, tr("relative errors ≤ {good:.1e} on the right dW1, up to {bad:.1e} on a dW1 that "
+                                    "forgot λW1: your check catches that bug", good=good, bad=bad), hint or "")
 
 
 def check_memory(fn) -> bool:
@@ -188,13 +193,14 @@ def check_memory(fn) -> bool:
                        for i, (a, b) in enumerate(itertools.pairwise((d, *hidden, q))))
         got, hint = run_student_code(fn, n, (d, *hidden, q), act)
         if hint is None and not (isinstance(got, (tuple, list)) and [type(v) for v in got] == [int, int]):
-            hint = f"return a pair of whole numbers (train, inference); the function returned {got!r}"
+            hint = tr("return a pair of whole numbers (train, inference); the function returned {got!r}", got=got)
         elif hint is None and got[0] != train:
-            hint = (f"autograd keeps {train} floats, you said {got[0]}: each layer keeps its input "
-                    "(dW = dZᵀ · input), and φ what its φ′ reads (can φ′ be computed from h alone?)")
+            hint = tr("autograd keeps {train} floats, you said {got[0]}: each layer keeps its input (dW = dZᵀ · "
+                      "input), and φ what its φ′ reads (can φ′ be computed from h alone?)", train=train, got=got)
         elif hint is None and got[1] != peak:
-            hint = (f"at most {peak} floats are alive at once, you said {got[1]}: under no_grad nothing is "
-                    "kept, but X stays (the caller holds it), and while φ runs both Z and φ(Z) exist")
+            hint = tr("at most {peak} floats are alive at once, you said {got[1]}: under no_grad nothing is kept, "
+                      "but X stays (the caller holds it), and while φ runs both Z and φ(Z) exist", peak=peak, got=got)
         if hint:
-            return verdict(False, "", f"for n={n}, widths={(d, *hidden, q)}, φ = {act}: {hint}")
-    return verdict(True, "both counts are right, for tanh, ReLU and SiLU and one to three hidden layers", "")
+            return verdict(False, "", tr("for n={n}, widths={w}, φ = {act}: {hint}", n=n, w=(d, *hidden, q), act=act,
+                                         hint=hint))
+    return verdict(True, tr("both counts are right, for tanh, ReLU and SiLU and one to three hidden layers"), "")

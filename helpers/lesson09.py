@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from helpers import data, plot, train
-from helpers.runtime import check_choice, check_int, run_student_code, single_thread, verdict
+from helpers.runtime import check_choice, check_int, run_student_code, single_thread, tr, tr_fig, verdict
 
 SCHEMES = ("default", "normal", "xavier", "he")
 SCHEME_TEXT = {"default": "PyTorch's default", "normal": "N(0, 0.01²) (the note's)",
@@ -95,10 +95,11 @@ def draw_stats(runs: dict, title: str = ""):
     """Two log-scale panels, one curve per ``label → layer_stats(...)`` in ``runs``: the spread of
     each hidden layer's output and of each weight gradient, input side first."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for ax, key, text in zip(axes, ("act_std", "grad_std"), ("std of hidden layer output h", "std of ∂L/∂W")):
+    for ax, key, text in zip(axes, ("act_std", "grad_std"), (tr_fig("std of hidden layer output h"), tr_fig(
+            "std of ∂L/∂W"))):
         for label, stats in runs.items():
             ax.semilogy(range(1, len(stats[key]) + 1), stats[key], "o-", ms=3, label=label)
-        ax.set(xlabel="layer (input side first)", title=text)
+        ax.set(xlabel=tr_fig("layer (input side first)"), title=text)
         ax.grid(alpha=0.3, which="both")
         if len(runs) > 1:
             ax.legend(fontsize=8)
@@ -114,12 +115,13 @@ def stats_explorer(X: torch.Tensor, y: torch.Tensor):
             return layer_stats(deep_net(depth, 128, activation, scheme), X, y)
 
     def draw(stats, depth, activation, scheme):
-        draw_stats({scheme: stats}, f"{depth} hidden layers of 128, {activation}, {SCHEME_TEXT[scheme]}")
+        draw_stats({scheme: stats}, tr_fig("{d} hidden layers of 128, {a}, {s}", d=depth, a=activation,
+                                           s=SCHEME_TEXT[scheme]))
 
     return plot.explorer(compute, draw,
-                         depth=widgets.IntSlider(value=10, min=2, max=40, step=2, description="depth"),
-                         activation=widgets.Dropdown(options=["relu", "tanh", "sigmoid"], description="activation"),
-                         scheme=widgets.Dropdown(options=list(SCHEMES), value="he", description="init"))
+                         depth=widgets.IntSlider(value=10, min=2, max=40, step=2, description=tr("depth")),
+                         activation=widgets.Dropdown(options=["relu", "tanh", "sigmoid"], description=tr("activation")),
+                         scheme=widgets.Dropdown(options=list(SCHEMES), value="he", description=tr("init")))
 
 
 # --- exercise checks
@@ -144,15 +146,16 @@ def check_leaky_he_std(leaky_he_std) -> bool:
         if err:
             return verdict(False, "", err)
         if not isinstance(got, (int, float)) or not math.isfinite(got):
-            return verdict(False, "", f"leaky_he_std(256, {a}) returned {got!r}; return a float standard deviation")
+            return verdict(False, "", tr("leaky_he_std(256, {a}) returned {got!r}; return a float standard deviation",
+                                         a=a, got=got))
         ratio = _second_moment_ratio(got, a)
         if not 0.5 < ratio < 2:
-            hints.append(f"with a={a} your σ={got:.4g} makes E[h²] change {ratio:.3g}× over 30 layers "
-                         f"(one layer keeps a fraction (1 + a²)/2 of the variance n_in·σ² gives it)")
+            hints.append(tr("with a={a} your σ={got:.4g} makes E[h²] change {r:.3g}× over 30 layers (one layer keeps "
+                            "a fraction (1 + a²)/2 of the variance n_in·σ² gives it)", a=a, got=got, r=ratio))
         elif abs(got - expected) > 0.02 * expected:
-            hints.append(f"with a={a}, σ={got:.4g} nearly keeps the variance but is not the exact value")
-    return verdict(not hints, "σ = √(2 / ((1 + a²)·n_in)) keeps the signal's size through 30 LeakyReLU layers, "
-                              "for every slope a (a = 0 is He, a = 1 is a linear layer's 1/√n_in)", "; ".join(hints))
+            hints.append(tr("with a={a}, σ={got:.4g} nearly keeps the variance but is not the exact value", a=a, got=got))
+    return verdict(not hints, tr("σ = √(2 / ((1 + a²)·n_in)) keeps the signal's size through 30 LeakyReLU layers, for "
+                                 "every slope a (a = 0 is He, a = 1 is a linear layer's 1/√n_in)"), "; ".join(hints))
 
 
 def check_backward_std(backward_std) -> bool:
@@ -161,7 +164,7 @@ def check_backward_std(backward_std) -> bool:
     if err:
         return verdict(False, "", err)
     if not isinstance(got, (int, float)) or not math.isfinite(got) or got <= 0:
-        return verdict(False, "", f"backward_std(512) returned {got!r}; return a positive float")
+        return verdict(False, "", tr("backward_std(512) returned {got!r}; return a positive float", got=got))
     g = torch.Generator().manual_seed(1)
     grad = torch.randn(4096, 512, generator=g)
     start = float((grad ** 2).mean())
@@ -171,6 +174,7 @@ def check_backward_std(backward_std) -> bool:
         grad = (grad * mask) @ W
     ratio = float((grad ** 2).mean()) / start
     return verdict(0.5 < ratio < 2 and abs(got - math.sqrt(2 / 512)) < 0.02 * math.sqrt(2 / 512),
-                   f"σ = √(2/n_out) = {got:.4f}: after 20 layers backwards the gradient's second moment changed "
-                   f"{ratio:.3g}×", f"σ = {got:.4g} makes the gradient's second moment change {ratio:.3g}× over "
-                   "20 layers; each layer multiplies it by n_out·σ² times the fraction of ReLUs that are on")
+                   tr("σ = √(2/n_out) = {got:.4f}: after 20 layers backwards the gradient's second moment changed "
+                      "{r:.3g}×", got=got, r=ratio), tr("σ = {got:.4g} makes the gradient's second moment change "
+                   "{r:.3g}× over 20 layers; each layer multiplies it by n_out·σ² times the fraction of ReLUs that are "
+                   "on", got=got, r=ratio))

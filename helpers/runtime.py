@@ -1,12 +1,15 @@
-"""Device, seeding, one CPU thread, argument checks and the exercise verdict, used by every lesson. Inputs are
-checked where a student or user hands them in (data locations, slider values, answers); the package trusts itself."""
+"""Device, seeding, one thread, argument checks, the exercise verdict and the language (English, 中文), used by every
+lesson. Inputs are checked where a student or user hands them in (slider values, answers); the package trusts itself."""
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import os
 import random
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -99,12 +102,46 @@ def check_choice(name: str, value, choices):
     return value
 
 
+LANG_VAR, CJK_FONTS = "MLP_LESSONS_LANG", ("Noto Sans CJK SC", "Noto Sans CJK JP")
+_chinese = functools.cache(lambda: json.loads(Path(__file__).with_name("zh_CN.json").read_text("utf-8")))
+
+
+def language() -> str:
+    """"zh" or "en": ``$MLP_LESSONS_LANG``, else "zh" in notebooks/zh, where the Chinese edition's kernels start."""
+    lang = os.environ.get(LANG_VAR) or ("zh" if Path.cwd().parts[-2:] == ("notebooks", "zh") else "en")
+    return check_choice(f"${LANG_VAR}", lang, ("en", "zh"))
+
+
+def tr(message: str, **fields) -> str:
+    """``message`` (str.format placeholders) in the lessons' language, formatted; Chinese from helpers/zh_CN.json."""
+    return (_chinese().get(message, message) if language() == "zh" else message).format(**fields)
+
+
+@functools.cache
+def cjk_font() -> str | None:  # the first installed; None after one message saying what to install
+    from matplotlib.font_manager import fontManager
+    return next((f for f in CJK_FONTS if f in {x.name for x in fontManager.ttflist}), None) or print(tr(
+        "No Chinese font is installed, so plots keep their English text. To draw them in Chinese, install Noto CJK "
+        "(`apt-get install fonts-noto-cjk`, or `make setup` as root) and restart the kernel."))
+
+
+def tr_fig(message: str, **fields) -> str:
+    """``tr`` for drawn text: Chinese with a CJK font after matplotlib's own, English where there is none (no boxes)."""
+    from matplotlib import _pylab_helpers, rcParams, text
+    if (font := language() == "zh" and cjk_font()) and font not in (before := rcParams["font.family"]):
+        rcParams["font.family"] = [*before, font]  # the first draws Latin letters and symbols, the CJK font the rest
+        for t in (t for m in _pylab_helpers.Gcf.get_all_fig_managers() for t in m.canvas.figure.findobj(text.Text)):
+            if t.get_family() == before:  # made before, such as the titles and labels made with their axes
+                t.set_family(rcParams["font.family"])
+    return message.format(**fields) if font is None else tr(message, **fields)
+
+
 # --------------------------------------------------------------------------- exercise checks
 
 
 def verdict(passed: bool, success: str, hint: str) -> bool:
     """Print ``✅ Correct — success`` or ``❌ Not yet — hint``; return ``passed`` (every exercise check ends here)."""
-    print(f"✅ Correct — {success}" if passed else f"❌ Not yet — {hint}")
+    print(tr("✅ Correct — {text}", text=success) if passed else tr("❌ Not yet — {text}", text=hint))
     return bool(passed)
 
 
@@ -113,9 +150,9 @@ def run_student_code(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs), None
     except NotImplementedError:
-        return None, "the function still raises NotImplementedError: replace the stub with your code"
+        return None, tr("the function still raises NotImplementedError: replace the stub with your code")
     except Exception as err:  # a student's bug is reported, not raised
-        return None, f"calling it raised {type(err).__name__}: {err}"
+        return None, tr("calling it raised {name}: {err}", name=type(err).__name__, err=err)
 
 
 def environment_report() -> dict:
