@@ -1,15 +1,22 @@
-"""tools/make_figures.py: every image in figures/ is drawn by code, and each figure shows what its lesson says."""
+"""tools/make_figures.py: every image in figures/ (and its Chinese twin in figures/zh/) is drawn by code, and each
+figure shows what its lesson says."""
 
 import sys
 from pathlib import Path
+
+import re
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.text  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from helpers import runtime  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import make_figures as mf  # noqa: E402
@@ -23,13 +30,45 @@ def _texts(fig):
 
 # --------------------------------------------------------------------------- the registry
 
-def test_every_figure_is_registered_drawn_and_saved(tmp_path):
+needs_cjk_font = pytest.mark.skipif(not any(f.name in runtime.CJK_FONTS for f in font_manager.fontManager.ttflist),
+                                    reason="no CJK font (apt-get install fonts-noto-cjk) to draw figures/zh")
+
+
+@pytest.mark.parametrize("lang", ["en", pytest.param("zh", marks=needs_cjk_font)])
+def test_every_figure_is_registered_drawn_and_saved(tmp_path, lang):
     assert set(mf.FIGURES) == {"mlp_structure.png", "activations.png", "computational_graph.png"}
-    written = mf.make_all(tmp_path)
+    written = mf.make_all(tmp_path, lang)
     assert sorted(p.name for p in written) == sorted(mf.FIGURES)
     assert all(p.stat().st_size > 10_000 for p in written)
-    assert all((mf.FIGURES_DIR / name).is_file() for name in mf.FIGURES)
+    assert all((mf.FIGURES_DIR / mf.LANGUAGES[lang] / name).is_file() for name in mf.FIGURES)
     plt.close("all")
+
+
+@needs_cjk_font
+@pytest.mark.parametrize("name", sorted(mf.FIGURES))
+def test_chinese_figures_say_in_chinese_what_the_english_ones_say(name):
+    """figures/zh/NAME is NAME drawn again with its words in Chinese (numbers and symbols unchanged)."""
+    def texts(lang):
+        with mf.drawing_in(lang):
+            fig = mf.FIGURES[name]()
+            found = [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+            plt.close(fig)
+        return found
+
+    english, chinese = texts("en"), texts("zh")
+    assert len(english) == len(chinese)
+    names = "|".join(mf.LABELS.values())  # activations' names stay as they are
+    worded = [(e, z) for e, z in zip(english, chinese) if re.search(r"[a-z]{3}", re.sub(names, "", e)) and "$" not in e]
+    assert worded and all(re.search(r"[\u4e00-\u9fff]", z) for _, z in worded), worded
+    assert [re.findall(r"\d+", e) for e, _ in worded] == [re.findall(r"\d+", z) for _, z in worded]
+
+
+def test_chinese_figures_need_a_cjk_font(monkeypatch):
+    """Without a CJK font `make figures` stops, rather than write Chinese figures in English (or in boxes)."""
+    monkeypatch.setattr(runtime, "cjk_font", lambda: None)
+    with pytest.raises(SystemExit, match="fonts-noto-cjk"):
+        with mf.drawing_in("zh"):
+            pass
 
 
 def test_save_fig_refuses_other_formats(tmp_path):
@@ -129,4 +168,5 @@ def test_make_figures_runs_as_make_does(tmp_path):
     out = subprocess.run([sys.executable, str(Path(mf.__file__)), str(tmp_path)], capture_output=True, text=True,
                          timeout=300, env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(mf.FIGURES)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == sorted(mf.FIGURES)
+    assert sorted(p.name for p in (tmp_path / "zh").iterdir()) == sorted(mf.FIGURES)

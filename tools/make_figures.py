@@ -2,16 +2,20 @@
 
 ``FIGURES`` maps a file name in ``figures/`` to a function of no arguments that returns a matplotlib
 Figure; ``make_all`` draws each and saves it with ``save_fig`` (handson-ml3's name). The lessons embed
-the files in their markdown as ``![…](../figures/NAME)`` and never call this code at run time. To add a
-figure: write its function here and add a line to ``FIGURES``.
+the files in their markdown as ``![…](../figures/NAME)`` and never call this code at run time. The
+Chinese edition embeds ``../../figures/zh/NAME``: the same figures with their text in Chinese, drawn
+through helpers.runtime.tr_fig and the table helpers/zh_CN.json, in a CJK font. To add a figure: write
+its function here (its words through ``tr_fig``) and add a line to ``FIGURES``.
 
-    python tools/make_figures.py            # rewrite figures/
-    python tools/make_figures.py OUT_DIR    # write them elsewhere
+    python tools/make_figures.py            # rewrite figures/ and figures/zh/
+    python tools/make_figures.py OUT_DIR    # write them to OUT_DIR and OUT_DIR/zh instead
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -24,10 +28,12 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from helpers.runtime import check_choice  # noqa: E402
+from helpers import runtime  # noqa: E402
+from helpers.runtime import check_choice, tr_fig  # noqa: E402
 from helpers.train import ACTIVATIONS  # noqa: E402
 
 FIGURES_DIR = Path(__file__).resolve().parent.parent / "figures"
+LANGUAGES = {"en": "", "zh": "zh"}  # language: its folder under figures/
 
 
 # --------------------------------------------------------------------------- mlp_structure.png (lesson 02)
@@ -90,10 +96,10 @@ def mlp_structure_figure(sizes=(784, 256, 10)):
 
     xs_in, xs_out = _layer(left, 0.15, n_in, "x", "#cfe2f3"), _layer(left, 0.85, n_out, "o", "#f4cccc")
     _connect(left, 0.15, xs_in, 0.85, xs_out)
-    left.set_title(f"softmax regression: one affine layer\n{linear[0]:,} parameters = {n_out}×{n_in} + {n_out}",
-                   fontsize=10)
-    left.text(0.15, 1.0, f"input\n{n_in} pixels", ha="center", fontsize=9)
-    left.text(0.85, 1.0, f"output\n{n_out} classes", ha="center", fontsize=9)
+    left.set_title(tr_fig("softmax regression: one affine layer\n{p:,} parameters = {o}×{i} + {o}", p=linear[0],
+                          o=n_out, i=n_in), fontsize=10)
+    left.text(0.15, 1.0, tr_fig("input\n{n} pixels", n=n_in), ha="center", fontsize=9)
+    left.text(0.85, 1.0, tr_fig("output\n{n} classes", n=n_out), ha="center", fontsize=9)
     left.text(0.5, -0.08, f"o = W x + b,   W: {n_out}×{n_in}", ha="center", fontsize=9)
 
     ys_in = _layer(right, 0.1, n_in, "x", "#cfe2f3")
@@ -101,11 +107,11 @@ def mlp_structure_figure(sizes=(784, 256, 10)):
     ys_out = _layer(right, 0.9, n_out, "o", "#f4cccc")
     _connect(right, 0.1, ys_in, 0.5, ys_h)
     _connect(right, 0.5, ys_h, 0.9, ys_out)
-    right.set_title(f"multilayer perceptron: a hidden layer in between\n"
-                    f"{sum(mlp):,} parameters = {mlp[0]:,} + {mlp[1]:,}", fontsize=10)
-    right.text(0.1, 1.0, f"input\n{n_in} pixels", ha="center", fontsize=9)
-    right.text(0.5, 1.0, f"hidden layer\n{n_hidden} units, h = φ(z)", ha="center", fontsize=9)
-    right.text(0.9, 1.0, f"output\n{n_out} classes", ha="center", fontsize=9)
+    right.set_title(tr_fig("multilayer perceptron: a hidden layer in between\n{p:,} parameters = {a:,} + {b:,}",
+                           p=sum(mlp), a=mlp[0], b=mlp[1]), fontsize=10)
+    right.text(0.1, 1.0, tr_fig("input\n{n} pixels", n=n_in), ha="center", fontsize=9)
+    right.text(0.5, 1.0, tr_fig("hidden layer\n{n} units, h = φ(z)", n=n_hidden), ha="center", fontsize=9)
+    right.text(0.9, 1.0, tr_fig("output\n{n} classes", n=n_out), ha="center", fontsize=9)
     right.text(0.3, -0.08, f"z = W⁽¹⁾x + b⁽¹⁾\nW⁽¹⁾: {n_hidden}×{n_in}", ha="center", fontsize=9)
     right.text(0.7, -0.08, f"o = W⁽²⁾h + b⁽²⁾\nW⁽²⁾: {n_out}×{n_hidden}", ha="center", fontsize=9)
     fig.tight_layout()
@@ -141,7 +147,7 @@ def activations_figure(names=("sigmoid", "tanh", "relu"), x_range=(-6.0, 6.0), p
         label, top = LABELS.get(name, name), round(float(dy.max()), 4)
         ax.plot(x.numpy(), y.numpy(), color="C0", label=f"{label}(x)")
         ax.plot(x.numpy(), dy.numpy(), "--", color="C3", label=f"{label}′(x)")
-        ax.axhline(top, ls=":", color="C3", lw=1, label=f"max φ′ = {top:g}")
+        ax.axhline(top, ls=":", color="C3", lw=1, label=tr_fig("max φ′ = {m:g}", m=top))
         ax.axhline(0, color="0.6", lw=0.6)
         ax.axvline(0, color="0.6", lw=0.6)
         ax.set_title(label)
@@ -184,13 +190,13 @@ GRAPH_EDGES: tuple[tuple[str, str], ...] = (
     ("s", "plus"), ("plus", "J"),
 )
 
-# number: (x0, y0, x1, y1, caption, (caption x, caption y), colour): the dashed box around each part
+# number: (x0, y0, x1, y1, name, formula, (caption x, caption y), colour): the dashed box around each part
 GRAPH_PARTS: dict[int, tuple] = {
-    1: (-0.6, -1.45, 9.6, 2.3, r"network: $\mathbf{z}=\mathbf{W}^{(1)}\mathbf{x},\ \mathbf{h}=\phi(\mathbf{z}),"
+    1: (-0.6, -1.45, 9.6, 2.3, "network", r"$\mathbf{z}=\mathbf{W}^{(1)}\mathbf{x},\ \mathbf{h}=\phi(\mathbf{z}),"
         r"\ \mathbf{o}=\mathbf{W}^{(2)}\mathbf{h}$", (-0.4, -1.05), "C0"),
-    2: (3.4, 2.6, 14.25, 4.1, r"regularization: $s=\frac{\lambda}{2}\left(\|\mathbf{W}^{(1)}\|_F^2"
+    2: (3.4, 2.6, 14.25, 4.1, "regularization", r"$s=\frac{\lambda}{2}\left(\|\mathbf{W}^{(1)}\|_F^2"
         r"+\|\mathbf{W}^{(2)}\|_F^2\right)$", (6.0, 2.9), "C2"),
-    3: (9.9, -2.3, 16.1, 0.75, r"objective: $L=l(\mathbf{o},y),\ J=L+s$", (11.1, -1.95), "C3"),
+    3: (9.9, -2.3, 16.1, 0.75, "objective", r"$L=l(\mathbf{o},y),\ J=L+s$", (11.1, -1.95), "C3"),
 }
 
 _STYLE = {"var": dict(boxstyle="round,pad=0.35", facecolor="#fff7e0", edgecolor="#7a5a00", linewidth=1.2),
@@ -211,21 +217,26 @@ def computational_graph(ax: Axes | None = None):
         ax.annotate("", xy=(xb, yb), xytext=(xa, ya), zorder=2,
                     arrowprops=dict(arrowstyle="-|>,head_length=0.5,head_width=0.25", color="#333333", lw=1.3,
                                     shrinkA=_SHRINK[kind_a], shrinkB=_SHRINK[kind_b]))
-    for number, (x0, y0, x1, y1, caption, (cx, cy), colour) in GRAPH_PARTS.items():
+    names = {"network": tr_fig("network"), "regularization": tr_fig("regularization"), "objective": tr_fig("objective")}
+    for number, (x0, y0, x1, y1, name, formula, (cx, cy), colour) in GRAPH_PARTS.items():
         ax.add_patch(FancyBboxPatch((x0, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0.05,rounding_size=0.25",
                                     facecolor=to_rgba(colour, 0.07), edgecolor=colour, linestyle="--",
                                     linewidth=1.3, zorder=0))
         ax.text(cx, cy, f"{number}", ha="center", va="center", fontsize=12, fontweight="bold",
                 color=colour, bbox=dict(boxstyle="circle,pad=0.2", facecolor="white", edgecolor=colour), zorder=4)
-        ax.text(cx + 0.4, cy, caption, ha="left", va="center", fontsize=10.5, color=colour, zorder=4)
-    ax.text(7.5, -2.85, "forward pass: along the arrows, left to right.   "
-            "backward pass: the same graph, against the arrows, from J back to W⁽¹⁾ and W⁽²⁾.",
+        # the name and its formula as two texts: mathtext draws words in its own font, which has no CJK
+        caption = ax.text(cx + 0.4, cy, f"{names[name]}: ", ha="left", va="center", fontsize=10.5, color=colour,
+                          zorder=4)
+        ax.annotate(formula, xy=(1, 0.5), xycoords=caption, ha="left", va="center", fontsize=10.5, color=colour,
+                    zorder=4)
+    ax.text(7.5, -2.85, tr_fig("forward pass: along the arrows, left to right.   backward pass: the same graph, "
+                               "against the arrows, from J back to W⁽¹⁾ and W⁽²⁾."),
             ha="center", va="center", fontsize=9.5, color="#555555", style="italic")
     ax.set_xlim(-1.0, 16.4)
     ax.set_ylim(-3.2, 4.4)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title("Computational graph of the two-layer network with an L2 term", fontsize=12)
+    ax.set_title(tr_fig("Computational graph of the two-layer network with an L2 term"), fontsize=12)
     return fig
 
 
@@ -248,16 +259,39 @@ def save_fig(fig, name: str, folder: Path | None = None, dpi: int = 120) -> Path
     return folder / name
 
 
-def make_all(folder: Path | None = None) -> list[Path]:
-    """Draw and save every registered figure; returns the paths written."""
+@contextmanager
+def drawing_in(lang: str):
+    """Draw in ``lang`` ("en" or "zh"): helpers.runtime.tr_fig's words, and for "zh" a CJK font (or SystemExit:
+    a Chinese figure drawn without one would show English, or boxes)."""
+    before, var = os.environ.get(runtime.LANG_VAR), runtime.LANG_VAR
+    os.environ[var] = check_choice("lang", lang, tuple(LANGUAGES))
+    try:
+        if lang == "zh" and not runtime.cjk_font():
+            raise SystemExit("figures/zh needs a CJK font: apt-get install fonts-noto-cjk (or `make setup` as root)")
+        with matplotlib.rc_context():  # the CJK font is added for these figures only
+            yield
+    finally:
+        if before is None:
+            del os.environ[var]
+        else:
+            os.environ[var] = before
+
+
+def make_all(folder: Path | None = None, lang: str = "en") -> list[Path]:
+    """Draw and save every registered figure in ``lang`` into ``folder`` (default figures/, or figures/zh/ for
+    "zh"); returns the paths written."""
+    folder = Path(folder) if folder is not None else FIGURES_DIR / LANGUAGES[lang]
     paths = []
-    for name, draw in FIGURES.items():
-        fig = draw()
-        paths.append(save_fig(fig, name, folder))
-        plt.close(fig)
+    with drawing_in(lang):
+        for name, draw in FIGURES.items():
+            fig = draw()
+            paths.append(save_fig(fig, name, folder))
+            plt.close(fig)
     return paths
 
 
 if __name__ == "__main__":
-    for path in make_all(sys.argv[1] if len(sys.argv) > 1 else None):
-        print(f"wrote {path}")
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else FIGURES_DIR
+    for lang, sub in LANGUAGES.items():
+        for path in make_all(out / sub, lang):
+            print(f"wrote {path}")
