@@ -65,7 +65,7 @@ def lab_server(chromium_executable):
     labdriver.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="mlp-lessons-root-"))
     for folder in ("notebooks", "figures"):
-        shutil.copytree(labdriver.REPO / folder, root / folder,
+        shutil.copytree(labdriver.REPO / folder, root / folder, symlinks=True,  # notebooks/data stays a link
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     server = labdriver.LabServer(root=root)
     # A plain SIGTERM (a CI job's timeout) would end Python without running
