@@ -119,8 +119,11 @@ def tr(message: str, **fields) -> str:
 
 @functools.cache
 def cjk_font() -> str | None:  # the first installed; None after one message saying what to install
-    from matplotlib.font_manager import fontManager
-    return next((f for f in CJK_FONTS if f in {x.name for x in fontManager.ttflist}), None) or print(tr(
+    from matplotlib import font_manager as fm
+    if not {x.name for x in fm.fontManager.ttflist} & set(CJK_FONTS):  # installed after matplotlib listed the fonts?
+        for path in (path for path in fm.findSystemFonts() if "CJK" in Path(path).name):
+            fm.fontManager.addfont(path)
+    return next((f for f in CJK_FONTS if f in {x.name for x in fm.fontManager.ttflist}), None) or print(tr(
         "No Chinese font is installed, so plots keep their English text. To draw them in Chinese, install Noto CJK "
         "(`apt-get install fonts-noto-cjk`, or `make setup` as root) and restart the kernel."))
 

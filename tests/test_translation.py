@@ -167,9 +167,18 @@ def test_chinese_plot_text_is_drawn_in_a_cjk_font(monkeypatch, recwarn, fresh_fo
     assert not [w for w in recwarn if "missing from font" in str(w.message)], "boxes instead of characters"
 
 
+@pytest.mark.skipif(not any(f.name in runtime.CJK_FONTS for f in font_manager.fontManager.ttflist),
+                    reason="no CJK font installed (apt-get install fonts-noto-cjk)")
+def test_a_cjk_font_installed_after_matplotlib_listed_the_fonts_is_found(monkeypatch, fresh_font_state):
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [f for f in font_manager.fontManager.ttflist
+                                                              if f.name not in runtime.CJK_FONTS])
+    assert runtime.cjk_font() in runtime.CJK_FONTS  # found on disk, though not in matplotlib's cached list
+
+
 def test_without_a_cjk_font_plots_stay_english_after_one_message(monkeypatch, capsys, fresh_font_state):
     monkeypatch.setenv(runtime.LANG_VAR, "zh")
     monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *args, **kwargs: [])
     assert [runtime.tr_fig("training loss"), runtime.tr_fig("degree-{d} fit", d=3)] == ["training loss", "degree-3 fit"]
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "apt-get install fonts-noto-cjk" in out and "make setup" in out
