@@ -22,10 +22,11 @@ LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_DESKTOP := $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s)))
 LAB_BROWSER := $(if $(LAB_DESKTOP),,--no-browser)
 
-.PHONY: setup lab test test-unit test-notebooks test-browser figures nav clean-notebooks bench clean help
+.PHONY: setup lab lab-zh test test-unit test-notebooks test-browser figures nav clean-notebooks bench clean help
 
 help:
 	@echo "make lab              set up (first time) and open JupyterLab on notebooks/"
+	@echo "make lab-zh           the same for the Chinese edition: notebooks/zh/, JupyterLab's menus in Chinese"
 	@echo "make test             set up and run every test, every notebook included"
 	@echo "make setup            create .venv, install pinned packages, find Fashion-MNIST"
 	@echo "make figures          regenerate every image in figures/ from code"
@@ -64,9 +65,22 @@ notebooks/data:
 # The server's root is the repository (so lessons can embed ../figures/*.png);
 # the browser opens on notebooks/00_start_here.ipynb. tests/test_environment.py starts the
 # server with this very recipe (`make -o setup lab`) and fetches /lab.
+LAB_CMD = $(BIN)/jupyter lab --ServerApp.root_dir=. --ip=$(LAB_IP) --port=$(LAB_PORT) $(LAB_AS_ROOT) $(LAB_BROWSER)
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --ip=$(LAB_IP) --port=$(LAB_PORT) $(LAB_AS_ROOT) $(LAB_BROWSER) \
-	  --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
+	$(LAB_CMD) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
+
+# make lab-zh: the same server for the Chinese edition, opening notebooks/zh/00_start_here.ipynb with
+# JupyterLab's own menus and dialogs in Chinese (the zh_CN language pack in requirements.txt). The locale
+# is a setting in a settings folder of this checkout (.lab-zh/, git-ignored), so `make lab` and any other
+# JupyterLab keep theirs (English unless you chose otherwise). tests/test_environment.py runs this recipe too.
+LAB_ZH_SETTINGS := .lab-zh/user-settings
+$(LAB_ZH_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyterlab-settings:
+	mkdir -p $(@D)
+	printf '{\n  "locale": "zh_CN"\n}\n' > $@
+
+lab-zh: setup $(LAB_ZH_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyterlab-settings
+	$(LAB_CMD) --LabApp.user_settings_dir=$(LAB_ZH_SETTINGS) \
+	  --LabApp.default_url=/lab/tree/notebooks/zh/00_start_here.ipynb $(LAB_ARGS)
 
 # One pytest run: unit tests of helpers, the real-browser tests, and every
 # notebook top to bottom in a fresh kernel (nbval, lax: cells opt in to output checks).

@@ -5,6 +5,7 @@ starts a JupyterLab that serves /lab, as root and as a normal user, headless or 
 
 import ast
 import importlib.metadata as md
+import json
 import math
 import os
 import re
@@ -343,13 +344,13 @@ def get(url, timeout=10):
         return response.status, response.geturl(), response.read().decode()
 
 
-def run_make_lab(workdir, env, prefix=(), startup=180):
-    """Start `make lab`'s recipe (set-up is not redone) on a free port with a token; wait until it
-    answers. Returns (port, token, log path, process); the caller stops it with stop()."""
+def run_make_lab(workdir, env, prefix=(), startup=180, target="lab"):
+    """Start `make lab`'s recipe (or `target`'s; set-up is not redone) on a free port with a token; wait until
+    it answers. Returns (port, token, log path, process); the caller stops it with stop()."""
     port, token = free_port(), os.urandom(12).hex()
     log = workdir / "lab.log"
     env = {**env, "JUPYTER_TOKEN": token, "JUPYTER_RUNTIME_DIR": str(workdir / "runtime")}
-    cmd = [*prefix, "make", "--no-print-directory", "-o", "setup", "lab", f"LAB_PORT={port}",
+    cmd = [*prefix, "make", "--no-print-directory", "-o", "setup", target, f"LAB_PORT={port}",
            "LAB_ARGS=--ServerApp.port_retries=0"]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -387,15 +388,21 @@ def headless_env():
     return env
 
 
-def check_lab(port, token):
+def check_lab(port, token, start="notebooks/00_start_here.ipynb"):
     status, _, page = get(f"http://127.0.0.1:{port}/lab?token={token}")
     assert status == 200 and "JupyterLab" in page and '"appName"' in page
     # the server's root is the repository and the default page is the first lesson
-    status, _, _ = get(f"http://127.0.0.1:{port}/api/contents/notebooks/00_start_here.ipynb"
-                       f"?content=0&token={token}")
+    status, _, _ = get(f"http://127.0.0.1:{port}/api/contents/{start}?content=0&token={token}")
     assert status == 200
     _, final_url, _ = get(f"http://127.0.0.1:{port}/?token={token}")
-    assert final_url.split("?")[0].endswith("/lab/tree/notebooks/00_start_here.ipynb")
+    assert final_url.split("?")[0].endswith(f"/lab/tree/{start}")
+
+
+def lab_locale(port, token):
+    """The locale JupyterLab's interface is set to (its translation setting: "default" is English)."""
+    _, _, body = get(f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/translation-extension:plugin"
+                     f"?token={token}")
+    return json.loads(body)["settings"].get("locale", "default")
     with pytest.raises(urllib.error.HTTPError):  # a token is required
         get(f"http://127.0.0.1:{port}/api/contents")
 
@@ -418,12 +425,28 @@ def test_make_lab_chooses_browser_and_root_flags():
 
 def test_make_lab_serves_lab_headless(tmp_path):
     """As this user (root in CI and containers), with no display: no browser, the URL printed."""
-    port, token, log, proc = run_make_lab(tmp_path, headless_env())
+    port, token, log, proc = run_make_lab(tmp_path, {**headless_env(), "HOME": str(tmp_path)})
     try:
         check_lab(port, token)
         text = log.read_text()
         assert f"http://127.0.0.1:{port}/lab" in text, "the URL to open is printed"
         assert ("--allow-root" in text) == (os.geteuid() == 0)
+        assert lab_locale(port, token) != "zh_CN", "make lab stays in English"
+    finally:
+        stop(proc)
+
+
+def test_make_lab_zh_serves_the_chinese_edition_in_a_chinese_jupyterlab(tmp_path):
+    """`make lab-zh` opens notebooks/zh/00_start_here.ipynb with the zh_CN language pack as the interface's
+    locale, set in the checkout's own settings folder (.lab-zh/): a user's own settings stay as they are."""
+    port, token, log, proc = run_make_lab(tmp_path, {**headless_env(), "HOME": str(tmp_path)}, target="lab-zh")
+    try:
+        check_lab(port, token, start="notebooks/zh/00_start_here.ipynb")
+        assert lab_locale(port, token) == "zh_CN"
+        _, _, body = get(f"http://127.0.0.1:{port}/lab/api/translations/zh_CN?token={token}")
+        strings = json.loads(body)["data"]["jupyterlab"]
+        assert strings[""]["language"] == "zh-CN" and strings["Settings"] == ["设置"]  # the language pack's menus
+        assert not (tmp_path / ".jupyter" / "lab" / "user-settings").exists()
     finally:
         stop(proc)
 
