@@ -1,4 +1,4 @@
-"""Store notebooks clean: no outputs, no execution counts, no widget state.
+"""Store notebooks clean: no outputs, no execution counts, no widget state (both editions: notebooks/ and notebooks/zh/).
 
     python tools/clean_notebooks.py           # clean every notebook in place
     python tools/clean_notebooks.py --check   # list dirty notebooks, exit 1 if any
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from notebook_tools import lesson_paths, read, write
+from notebook_tools import NOTEBOOKS, lesson_paths, read, write
 
 VOLATILE_CELL_KEYS = ("execution", "collapsed", "scrolled", "ExecuteTime")
 
@@ -41,11 +41,11 @@ def clean(nb) -> None:
 def main(argv: list[str]) -> int:
     check = "--check" in argv[1:]
     dirty = {}
-    for path in lesson_paths():
+    for path in lesson_paths() + sorted((NOTEBOOKS / "zh").glob("[0-9][0-9]_*.ipynb")):
         nb = read(path)
         found = dirt(nb)
         if found:
-            dirty[path.name] = found
+            dirty[path.relative_to(NOTEBOOKS).as_posix()] = found
             if not check:
                 clean(nb)
                 write(nb, path)
