@@ -1,4 +1,4 @@
-"""Store notebooks clean: no outputs, no execution counts, no widget state (both editions: notebooks/ and notebooks/zh/).
+"""Store notebooks clean, both editions (notebooks/ and notebooks/zh/): no outputs, execution counts or widget state.
 
     python tools/clean_notebooks.py           # clean every notebook in place
     python tools/clean_notebooks.py --check   # list dirty notebooks, exit 1 if any
