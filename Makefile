@@ -22,7 +22,7 @@ LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_DESKTOP := $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s)))
 LAB_BROWSER := $(if $(LAB_DESKTOP),,--no-browser)
 
-.PHONY: setup lab lab-zh test test-unit test-notebooks test-browser figures nav clean-notebooks bench clean help
+.PHONY: setup lab lab-zh test test-unit test-notebooks test-browser site figures nav clean-notebooks bench clean help
 
 help:
 	@echo "make lab              set up (first time) and open JupyterLab on notebooks/"
@@ -33,6 +33,7 @@ help:
 	@echo "make nav              regenerate the contents list and each lesson's navigation line"
 	@echo "make clean-notebooks  strip outputs, execution counts and widget state"
 	@echo "make bench            print the benchmarks (epoch time, notebook times, widget latency)"
+	@echo "make site             build the lessons as a static website in site/ (kernel-free sliders)"
 
 setup: $(STAMP) $(DATA_STAMP) notebooks/data
 
@@ -102,6 +103,11 @@ test-notebooks: setup
 test-browser: setup
 	$(TEST_ENV) $(BIN)/python -m pytest tests/browser
 
+# The lessons as a static website in site/: every lesson executed (two at a time, cached in .site-cache/),
+# explorers drawn for each stop of their controls, MathJax served from the site. Nothing is downloaded.
+site: setup
+	OMP_NUM_THREADS=1 $(BIN)/python tools/build_site.py
+
 figures: setup
 	MPLBACKEND=Agg $(BIN)/python tools/make_figures.py
 
@@ -117,4 +123,4 @@ bench: setup
 	$(BIN)/python benchmarks/widget_latency.py
 
 clean:
-	rm -rf $(VENV) data/FashionMNIST .pytest_cache test-artifacts
+	rm -rf $(VENV) data/FashionMNIST .pytest_cache test-artifacts site .site-cache
