@@ -14,7 +14,7 @@ import torch
 from IPython.display import display
 
 from helpers import data, plot, train
-from helpers.runtime import check_choice, check_int, check_number, run_student_code, verdict
+from helpers.runtime import check_choice, check_int, check_number, run_student_code, tr, tr_fig, verdict
 
 
 class LinearData(NamedTuple):
@@ -55,7 +55,8 @@ def weight_decay_explorer(lambd: float = 0.0, n_train: int = 500, n_val: int = 5
     batch 25 unless ``grid`` says otherwise, on ``data.subset(n_train, n_val=n_val)``). A move only updates the lines
     of train/validation loss and ‖W‖ per epoch over the λ = 0 run in grey. ``.runs``: λ → history; ``.figure``."""
     check_choice("lambd", lambd, LAMBDA_STOPS)
-    d, bar = data.subset(n_train, n_val=n_val), widgets.IntProgress(max=num_epochs, description="8 λ, epoch")
+    d, bar = data.subset(n_train, n_val=n_val), widgets.IntProgress(max=num_epochs, description=tr(
+        "{k} λ, epoch", k=len(LAMBDA_STOPS)))
     display(bar)  # counts the epochs; closed when done
     runs = dict(zip(LAMBDA_STOPS, train.train_grid(
         LAMBDA_STOPS, [0.0] * 8, (d.X_train, d.y_train), {"train": (d.X_train, d.y_train), "val": (d.X_val, d.y_val)},
@@ -65,10 +66,13 @@ def weight_decay_explorer(lambd: float = 0.0, n_train: int = 500, n_val: int = 5
     for ax, keys, top in ((axes[0], ("train_loss", "val_loss"), 2.5), (axes[1], ("weight_norm",), 1.1 * max(
             max(h["weight_norm"]) for h in runs.values()))):
         for key in keys:
-            name, style = key.replace("_", " ").replace("val", "validation"), "--" if key == "val_loss" else "-"
+            name = {"train_loss": tr_fig("train loss"), "val_loss": tr_fig("validation loss"),
+                    "weight_norm": tr_fig("weight norm")}[key]
+            style = "--" if key == "val_loss" else "-"
             ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{name}, λ = 0")
             lines[key], = ax.plot(epochs, runs[0.0][key], style, lw=1.8, label=name)
-        ax.set(xlabel="epoch", ylim=(0, top), ylabel="cross-entropy loss" if top == 2.5 else "‖W‖ (both weights)")
+        ax.set(xlabel=tr_fig("epoch"), ylim=(0, top), ylabel=tr_fig("cross-entropy loss" if top == 2.5 else
+                                                                     "‖W‖ (both weights)"))
         ax.grid(alpha=0.3), ax.legend(fontsize=8)
     fig.tight_layout(), plt.close(fig)  # each move shows it again
 
@@ -76,9 +80,9 @@ def weight_decay_explorer(lambd: float = 0.0, n_train: int = 500, n_val: int = 5
         plt.figure(fig)  # the same figure: only the lines and titles change
         for key, line in lines.items():
             line.set_ydata(h[key])
-        axes[0].set_title(f"λ = {_label(lambd)}: final train loss {h['train_loss'][-1]:.2f}, "
-                          f"validation loss {h['val_loss'][-1]:.2f}")
-        axes[1].set_title(f"‖W‖ = {h['weight_norm'][-1]:.2f} (validation acc {h['val_acc'][-1]:.3f})")
+        axes[0].set_title(tr_fig("λ = {l}: final train loss {t:.2f}, validation loss {v:.2f}", l=_label(lambd),
+                                 t=h["train_loss"][-1], v=h["val_loss"][-1]))
+        axes[1].set_title(tr_fig("‖W‖ = {w:.2f} (validation acc {a:.3f})", w=h["weight_norm"][-1], a=h["val_acc"][-1]))
 
     slider = widgets.SelectionSlider(options=[(_label(v), v) for v in LAMBDA_STOPS], value=lambd, description="λ")
     panel = plot.explorer(lambda lambd: runs[lambd], draw, lambd=slider)
@@ -102,17 +106,18 @@ def check_half_life(fn) -> bool:
         got, error = run_student_code(fn, lr, steps)
         value = _number(got)
         if error or value is None:
-            return verdict(False, "", error or f"return λ as a number, got {type(got).__name__}")
+            return verdict(False, "", error or tr("return λ as a number, got {t}", t=type(got).__name__))
         want = (1 - 0.5 ** (1 / steps)) / lr
-        wrong = {math.log(2) / (lr * steps): "ln 2/(lr·steps) is the small-step approximation: solve "
-                                             "(1 − lr·λ)^steps = 1/2 exactly",
-                 lr * want: "divide by lr: the factor is (1 − lr·λ), not (1 − λ)",
-                 (1 - 0.5 ** steps) / lr: "after k steps w is multiplied by (1 − lr·λ)^k: take the k-th root of ½"}
+        wrong = {math.log(2) / (lr * steps): tr("ln 2/(lr·steps) is the small-step approximation: solve "
+                                                "(1 − lr·λ)^steps = 1/2 exactly"),
+                 lr * want: tr("divide by lr: the factor is (1 − lr·λ), not (1 − λ)"),
+                 (1 - 0.5 ** steps) / lr: tr("after k steps w is multiplied by (1 − lr·λ)^k: take the k-th root of ½")}
         if not math.isclose(value, want, rel_tol=1e-6):
             hint = next((h for x, h in wrong.items() if math.isclose(value, x, rel_tol=1e-6)), None)
-            return verdict(False, "", hint or f"for lr = {lr}, {steps} steps: (1 − lr·λ)^{steps} should be 0.5, "
-                                              f"but λ = {value:.4g} gives {(1 - lr * value) ** steps:.4g}")
-    return verdict(True, "λ = (1 − 2^(−1/k))/lr: the decay factor (1 − lr·λ) compounds over the k steps", "")
+            return verdict(False, "", hint or tr("for lr = {lr}, {s} steps: (1 − lr·λ)^{s} should be 0.5, but λ = "
+                                                 "{v:.4g} gives {g:.4g}", lr=lr, s=steps, v=value,
+                                                 g=(1 - lr * value) ** steps))
+    return verdict(True, tr("λ = (1 − 2^(−1/k))/lr: the decay factor (1 − lr·λ) compounds over the k steps"), "")
 
 
 def check_ridge(fn) -> bool:
@@ -123,17 +128,17 @@ def check_ridge(fn) -> bool:
     for lambd in (0.5, 3.0):
         got, error = run_student_code(fn, X.clone(), y.clone(), lambd)
         if error or not (torch.is_tensor(got) and got.numel() == 12):
-            return verdict(False, "", error or "return w, a tensor of 12 weights (shape (12, 1))")
+            return verdict(False, "", error or tr("return w, a tensor of 12 weights (shape (12, 1))"))
         got = got.reshape(12, 1).to(X.dtype)
-        wrong = {"the mean over n examples scales XᵀX by 1/n: the λ term becomes nλI": solve(lambd),
-                 "that is the least-squares fit without the penalty: λ is missing": torch.linalg.pinv(X) @ y,
-                 "the penalty λ/2‖w‖² has gradient λw, not λw/2": solve(8 * lambd / 2)}
+        wrong = {tr("the mean over n examples scales XᵀX by 1/n: the λ term becomes nλI"): solve(lambd),
+                 tr("that is the least-squares fit without the penalty: λ is missing"): torch.linalg.pinv(X) @ y,
+                 tr("the penalty λ/2‖w‖² has gradient λw, not λw/2"): solve(8 * lambd / 2)}
         if not torch.allclose(got, solve(8 * lambd), atol=1e-5):
             hint = next((h for h, x in wrong.items() if torch.allclose(got, x, atol=1e-5)), None)
             grad = X.T @ (X @ got - y) / 8 + lambd * got
-            return verdict(False, "", hint or f"at your w the gradient of the objective is not 0 (largest entry "
-                                              f"{float(grad.abs().max()):.3g}) for λ = {lambd}")
-    return verdict(True, "w = (XᵀX + nλI)⁻¹Xᵀy: the gradient Xᵀ(Xw − y)/n + λw is 0 there", "")
+            return verdict(False, "", hint or tr("at your w the gradient of the objective is not 0 (largest entry "
+                                                 "{g:.3g}) for λ = {l}", g=float(grad.abs().max()), l=lambd))
+    return verdict(True, tr("w = (XᵀX + nλI)⁻¹Xᵀy: the gradient Xᵀ(Xw − y)/n + λw is 0 there"), "")
 
 
 def check_l1_step(fn) -> bool:
@@ -144,12 +149,13 @@ def check_l1_step(fn) -> bool:
     for lr, lambd in ((0.1, 0.5), (0.03, 3.0)):
         got, error = run_student_code(fn, w.clone(), grad.clone(), lr, lambd)
         if error or not (torch.is_tensor(got) and got.shape == w.shape):
-            return verdict(False, "", error or f"return the new weights, a tensor shaped like w {tuple(w.shape)}")
-        wrong = {"that is weight decay (L2): the derivative of λ|w| is λ·sign(w)": w - lr * (grad + lambd * w),
-                 "that is the plain SGD step: add the derivative of λ‖w‖₁ to grad": w - lr * grad,
-                 "the penalty's part of the step is scaled by lr too": w - lr * grad - lambd * torch.sign(w)}
+            return verdict(False, "", error or tr("return the new weights, a tensor shaped like w {s}",
+                                                  s=tuple(w.shape)))
+        wrong = {tr("that is weight decay (L2): the derivative of λ|w| is λ·sign(w)"): w - lr * (grad + lambd * w),
+                 tr("that is the plain SGD step: add the derivative of λ‖w‖₁ to grad"): w - lr * grad,
+                 tr("the penalty's part of the step is scaled by lr too"): w - lr * grad - lambd * torch.sign(w)}
         if not torch.allclose(got, w - lr * (grad + lambd * torch.sign(w)), atol=1e-6):
             hint = next((h for h, x in wrong.items() if torch.allclose(got, x, atol=1e-6)), None)
-            return verdict(False, "", hint or f"for lr={lr}, λ={lambd} expected w − lr·(grad + λ·sign(w)) "
-                                              "(sign(0) = 0)")
-    return verdict(True, "each step takes lr·λ off every |w|, large or small, so small weights reach 0", "")
+            return verdict(False, "", hint or tr("for lr={lr}, λ={l} expected w − lr·(grad + λ·sign(w)) (sign(0) = 0)",
+                                                 lr=lr, l=lambd))
+    return verdict(True, tr("each step takes lr·λ off every |w|, large or small, so small weights reach 0"), "")

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from helpers import data, plot, train
-from helpers.runtime import check_choice, run_student_code, verdict
+from helpers.runtime import check_choice, run_student_code, tr, tr_fig, verdict
 
 DROPOUT_STOPS = tuple(i / 10 for i in range(10))  # the slider's stops, 0 to 0.9
 
@@ -22,31 +22,34 @@ def dropout_explorer(dropout: float = 0.0, n_train: int = 500, n_val: int = 500,
     lr 0.01, batch 25 unless ``grid`` says otherwise, on ``data.subset(n_train, n_val=n_val)``). A move only updates
     the curves of loss and accuracy per epoch (eval mode) over the p = 0 run in grey. ``.runs``: p → history."""
     check_choice("dropout", round(dropout, 6), DROPOUT_STOPS)
-    print(f"training the {len(DROPOUT_STOPS)} dropout rates together, {num_epochs} epochs ...", end=" ")
+    print(tr("training the {k} dropout rates together, {n} epochs ...", k=len(DROPOUT_STOPS), n=num_epochs), end=" ")
     d, start = data.subset(n_train, n_val=n_val), time.perf_counter()
     runs = dict(zip(DROPOUT_STOPS, train.train_grid([0.0] * 10, DROPOUT_STOPS, (d.X_train, d.y_train), {"train": (
         d.X_train, d.y_train), "val": (d.X_val, d.y_val)}, num_epochs, **{"lr": 0.01, "batch_size": 25, **grid})))
-    print(f"done in {time.perf_counter() - start:.1f} s")
+    print(tr("done in {s:.1f} s", s=time.perf_counter() - start))
     (fig, axes), curves, epochs = plt.subplots(1, 2, figsize=(10, 3.4)), {}, range(1, num_epochs + 1)
-    for ax, kind, name, color in ((axes[0], "loss", "loss", "C0"), (axes[1], "acc", "accuracy", "C1")):
+    for ax, kind, name, color in ((axes[0], "loss", tr_fig("loss"), "C0"), (axes[1], "acc", tr_fig("accuracy"), "C1")):
         for split, style in (("train", "-"), ("validation", "--")):
             key = f"{split[:5].replace('valid', 'val')}_{kind}"
-            ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{split} {name}, p = 0")
-            curves[key], = ax.plot(epochs, runs[0.0][key], style, color=color, label=f"{split} {name}")
-        ax.set(xlabel="epoch", ylabel=name, ylim=(0, 2.5 if kind == "loss" else 1))
+            label = {"train_loss": tr_fig("train loss"), "val_loss": tr_fig("validation loss"), "train_acc": tr_fig(
+                "train accuracy"), "val_acc": tr_fig("validation accuracy")}[key]
+            ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{label}, p = 0")
+            curves[key], = ax.plot(epochs, runs[0.0][key], style, color=color, label=label)
+        ax.set(xlabel=tr_fig("epoch"), ylabel=name, ylim=(0, 2.5 if kind == "loss" else 1))
         ax.grid(alpha=0.3), ax.legend(fontsize=8, loc="center right")
     fig.tight_layout(), plt.close(fig)  # each move shows it again
 
     def draw(h, dropout):
-        axes[0].set_title(f"p = {round(dropout, 6):g}: final train loss {h['train_loss'][-1]:.2f}, "
-                          f"validation loss {h['val_loss'][-1]:.2f}")
-        axes[1].set_title(f"validation acc {h['val_acc'][-1]:.3f}, "
-                          f"train − validation gap {h['train_acc'][-1] - h['val_acc'][-1]:+.3f}")
+        axes[0].set_title(tr_fig("p = {p:g}: final train loss {t:.2f}, validation loss {v:.2f}", p=round(dropout, 6),
+                                 t=h["train_loss"][-1], v=h["val_loss"][-1]))
+        axes[1].set_title(tr_fig("validation acc {a:.3f}, train − validation gap {g:+.3f}", a=h["val_acc"][-1],
+                                 g=h["train_acc"][-1] - h["val_acc"][-1]))
         for key, line in curves.items():
             line.set_ydata(h[key])
         plt.figure(fig)  # the same figure again, for the explorer to show: only the curves and titles changed
 
-    slider = widgets.FloatSlider(value=dropout, min=0, max=0.9, step=0.1, description="dropout p", readout_format=".1f")
+    slider = widgets.FloatSlider(value=dropout, min=0, max=0.9, step=0.1, description=tr("dropout p"),
+                                 readout_format=".1f")
     panel = plot.explorer(lambda dropout: runs[round(dropout, 6)], draw, dropout=slider)  # a browser may send 0.1 * 3
     panel.runs, panel.figure = runs, fig
     return panel
@@ -58,9 +61,9 @@ def dropout_explorer(dropout: float = 0.0, n_train: int = 500, n_val: int = 500,
 def _output(layer, X):
     out, error = run_student_code(layer, X.clone())
     if error or out is None:
-        return None, error or "forward returned None: return the (dropped-out) tensor"
+        return None, error or tr("forward returned None: return the (dropped-out) tensor")
     if not torch.is_tensor(out) or out.shape != X.shape:
-        return None, f"forward should return a tensor shaped like its input {tuple(X.shape)}"
+        return None, tr("forward should return a tensor shaped like its input {s}", s=tuple(X.shape))
     return out, None
 
 
@@ -71,27 +74,29 @@ def check_test_time_dropout(cls) -> bool:
     for p in (0.5, 0.2, 0.0, 1.0):
         layer, error = run_student_code(cls, p)
         if error or not isinstance(layer, nn.Module):
-            return verdict(False, "", error or "cls(p) should be an nn.Module: call super().__init__() in it")
+            return verdict(False, "", error or tr("cls(p) should be an nn.Module: call super().__init__() in it"))
         out, hint = _output(layer.train(), ones)
         if hint or out.isnan().any():
-            return verdict(False, "", f"in train mode with p = {p}: {hint or 'NaN: nothing here divides by 1 − p'}")
+            return verdict(False, "", tr("in train mode with p = {p}: {hint}", p=p, hint=hint or tr(
+                "NaN: nothing here divides by 1 − p")))
         zeroed, survivors = float((out == 0).float().mean()), out[out != 0]
         if 0 < p < 1 and torch.equal(out, ones):
-            return verdict(False, "", "in train mode nothing was dropped: zero each element with probability p")
+            return verdict(False, "", tr("in train mode nothing was dropped: zero each element with probability p"))
         if abs(zeroed - p) > 0.02:
-            return verdict(False, "", f"with p = {p} a share {zeroed:.2f} was zeroed" + (
-                ": p is the probability of dropping a unit, not of keeping it" if abs(zeroed + p - 1) <= 0.02 else ""))
+            return verdict(False, "", tr("with p = {p} a share {z:.2f} was zeroed", p=p, z=zeroed) + (tr(
+                ": p is the probability of dropping a unit, not of keeping it") if abs(zeroed + p - 1) <= 0.02 else ""))
         if not torch.equal(survivors, torch.ones_like(survivors)):
-            return verdict(False, "", f"with p = {p} the surviving ones became {float(survivors[0]):.3f}: here the "
-                                      "survivors keep their value (dropout_layer's 1/(1 − p) is the inverted form)")
+            return verdict(False, "", tr("with p = {p} the surviving ones became {s:.3f}: here the survivors keep "
+                                         "their value (dropout_layer's 1/(1 − p) is the inverted form)", p=p,
+                                         s=float(survivors[0])))
         out, hint = _output(layer.eval(), X)
         if hint or not torch.allclose(out, (1 - p) * X):
-            return verdict(False, "", f"in eval mode: {hint}" if hint else (
-                f"in eval mode with p = {p} expected (1 − p)·X: " + ("X unchanged is right only for inverted dropout; "
-                "here training keeps on average (1 − p)·h" if torch.equal(out, X) else "see what training keeps on "
-                "average, E[h'] = (1 − p)·h")))
-    return verdict(True, "train: drop a share p, keep the survivors; eval: scale by (1 − p). Same expectation as "
-                         "inverted dropout, with the work moved to test time", "")
+            return verdict(False, "", tr("in eval mode: {hint}", hint=hint) if hint else tr(
+                "in eval mode with p = {p} expected (1 − p)·X: X unchanged is right only for inverted dropout; here "
+                "training keeps on average (1 − p)·h" if torch.equal(out, X) else "in eval mode with p = {p} expected "
+                "(1 − p)·X: see what training keeps on average, E[h'] = (1 − p)·h", p=p))
+    return verdict(True, tr("train: drop a share p, keep the survivors; eval: scale by (1 − p). Same expectation as "
+                            "inverted dropout, with the work moved to test time"), "")
 
 
 def check_dropout_variance(fn) -> bool:
@@ -100,19 +105,19 @@ def check_dropout_variance(fn) -> bool:
     for p in (0.5, 0.2, 0.9, 0.0):
         got, error = run_student_code(fn, h.clone(), p)
         if error or got is None:
-            return verdict(False, "", error or "dropout_variance returned None: return h² · p / (1 − p)")
+            return verdict(False, "", error or tr("dropout_variance returned None: return h² · p / (1 − p)"))
         got = torch.as_tensor(got, dtype=torch.float32)
         got = got.expand_as(h) if got.dim() == 0 and p == 0 else got  # a plain 0 at p = 0 is right too
         if got.shape != h.shape:
-            return verdict(False, "", f"return one variance per element of h, shape {tuple(h.shape)}")
-        wrong = {"h²·p·(1 − p) forgets the scaling: the survivors are h/(1 − p)": h ** 2 * p * (1 - p),
-                 "h²/(1 − p) is E[h'²]; the variance subtracts the squared mean E[h']² = h²": h ** 2 / (1 - p),
-                 "the variance scales with h², not h": h * p / (1 - p)}
+            return verdict(False, "", tr("return one variance per element of h, shape {s}", s=tuple(h.shape)))
+        wrong = {tr("h²·p·(1 − p) forgets the scaling: the survivors are h/(1 − p)"): h ** 2 * p * (1 - p),
+                 tr("h²/(1 − p) is E[h'²]; the variance subtracts the squared mean E[h']² = h²"): h ** 2 / (1 - p),
+                 tr("the variance scales with h², not h"): h * p / (1 - p)}
         if not torch.allclose(got, h ** 2 * p / (1 - p), rtol=1e-4, atol=1e-6):
             hint = next((k for k, x in wrong.items() if torch.allclose(got, x, rtol=1e-4, atol=1e-6)), None)
-            return verdict(False, "", hint or f"for p = {p} expected {(h ** 2 * p / (1 - p)).tolist()}, "
-                                              f"got {got.tolist()}")
-    return verdict(True, "Var[h'] = h²·p/(1 − p): no noise at p = 0, and it explodes as p → 1", "")
+            return verdict(False, "", hint or tr("for p = {p} expected {w}, got {g}", p=p,
+                                                 w=(h ** 2 * p / (1 - p)).tolist(), g=got.tolist()))
+    return verdict(True, tr("Var[h'] = h²·p/(1 − p): no noise at p = 0, and it explodes as p → 1"), "")
 
 
 def check_per_layer_dropout(cls) -> bool:
@@ -121,20 +126,22 @@ def check_per_layer_dropout(cls) -> bool:
         net, error = run_student_code(cls, 30, [2000] * len(rates), 4, list(rates))
         linears = [m for m in net.modules() if isinstance(m, nn.Linear)] if isinstance(net, nn.Module) else []
         if error or len(linears) != len(rates) + 1:
-            return verdict(False, "", error or f"{len(rates)} rates: {len(rates) + 1} nn.Linear layers, not {len(linears)}")
+            return verdict(False, "", error or tr("{r} rates: {n} nn.Linear layers, not {got}", r=len(rates),
+                                                  n=len(rates) + 1, got=len(linears)))
         seen = []
         for m in linears:
             nn.init.zeros_(m.weight), nn.init.constant_(m.bias, -1.0 if m.out_features == 4 else 1.0)
             m.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
-        for training, mode in ((True, "train"), (False, "eval")):
+        for training, mode in ((True, tr("train mode")), (False, tr("eval mode"))):
             seen.clear()
             out, error = run_student_code(net.train(training), torch.rand(50, 30))
             for k, (H, p) in enumerate(zip([] if error else seen[1:], rates if training else [0] * len(rates)), 1):
                 zeroed = float((H == 0).float().mean())
                 if abs(zeroed - p) > 0.02 or not torch.allclose(H[H != 0], torch.tensor(1 / (1 - p))):
-                    return verdict(False, "", f"{mode} mode, rates {rates}, after hidden layer {k}: expected a share "
-                                              f"{p} zeroed, the rest × {1 / (1 - p):g}; got {zeroed:.2f} zeroed")
+                    return verdict(False, "", tr("{mode}, rates {rates}, after hidden layer {k}: expected a share {p} "
+                                                 "zeroed, the rest × {s:g}; got {z:.2f} zeroed", mode=mode,
+                                                 rates=rates, k=k, p=p, s=1 / (1 - p), z=zeroed))
             if error or not torch.is_tensor(out) or len(seen) != len(linears) or not torch.equal(out, 0 * out - 1):
-                return verdict(False, "", error or f"{mode} mode: call each layer once and return the output layer's "
-                                                   "scores as they are (no ReLU or dropout after them)")
-    return verdict(True, "each hidden layer drops its own share in train mode, none in eval mode", "")
+                return verdict(False, "", error or tr("{mode}: call each layer once and return the output layer's "
+                                                      "scores as they are (no ReLU or dropout after them)", mode=mode))
+    return verdict(True, tr("each hidden layer drops its own share in train mode, none in eval mode"), "")

@@ -24,14 +24,10 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.core.pylabtools import print_figure
 
-from helpers.runtime import check_int
+from helpers.runtime import check_int, tr_fig
 
-CURVE_STYLES = {
-    "train_loss": ("train loss", "C0", "-"),
-    "test_loss": ("test loss", "C0", "--"),
-    "train_acc": ("train acc", "C1", "-"),
-    "test_acc": ("test acc", "C2", "--"),
-}
+CURVE_STYLES = {  # colour, line style
+    "train_loss": ("C0", "-"), "test_loss": ("C0", "--"), "train_acc": ("C1", "-"), "test_acc": ("C2", "--")}
 
 
 def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 1.5):
@@ -71,11 +67,13 @@ def plot_history(history: dict, ax=None, title: str | None = None):
     """Plot the per-epoch curves of a training history on one axes; returns it."""
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.2))
-    for key, (label, color, style) in CURVE_STYLES.items():
+    labels = {"train_loss": tr_fig("train loss"), "test_loss": tr_fig("test loss"), "train_acc": tr_fig("train acc"),
+              "test_acc": tr_fig("test acc")}
+    for key, (color, style) in CURVE_STYLES.items():
         values = history.get(key) or []
         if values:
-            ax.plot(range(1, len(values) + 1), values, style, color=color, label=label)
-    ax.set_xlabel("epoch")
+            ax.plot(range(1, len(values) + 1), values, style, color=color, label=labels[key])
+    ax.set_xlabel(tr_fig("epoch"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     if title:
