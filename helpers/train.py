@@ -388,17 +388,20 @@ def r_squared(y_hat: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def train_grid(lambdas, dropouts, train_set, eval_sets: dict, num_epochs: int, num_hiddens: int = 256, lr: float = 0.05,
-               momentum: float = 0.9, batch_size: int = 50, seed: int = 0, device="cpu", callback=None) -> list[dict]:
+               momentum: float = 0.9, batch_size: int = 50, seed: int = 0, device="cpu", callback=None,
+               eval_every: int = 1) -> list[dict]:
     """k copies of ``mlp(num_hiddens)`` (784-h-10) trained as ONE batched model: copy j has weight decay
     ``lambdas[j]`` on its weight matrices and inverted dropout ``dropouts[j]`` (< 1) after the hidden layer,
     and follows ``train(mlp(...), TensorBatches(*train_set, batch_size, shuffle=True), optimizer=SGD(
     weight_groups(net, λ_j), lr, momentum))``: the same start and minibatches (seeded in ``fork_rng``) for all,
-    masks from a generator of their own. Returns k histories: per epoch ``{name}_loss``/``_acc`` for each
-    (X, y) in ``eval_sets`` (eval mode) and ``weight_norm``; ``params``: final (W1 (784, h), b1, W2 (h, 10), b2)."""
+    masks from a generator of their own. Returns k histories: ``epoch`` (every ``eval_every``-th and the last), and
+    then ``{name}_loss``/``_acc`` for each (X, y) in ``eval_sets`` (eval mode) and ``weight_norm``; ``params``: the
+    final (W1 (784, h), b1, W2 (h, 10), b2). ``callback(epoch)`` runs after every epoch."""
     lam = torch.tensor([check_number("lambdas", v, 0) for v in lambdas], device=device)
     keep = 1 - torch.tensor([check_number("dropouts", v, 0, 0.99) for v in dropouts], device=device)[:, None, None]
     if len(lam) != len(keep):
         raise ValueError(f"{len(lam)} lambdas but {len(keep)} dropouts: give one of each per setting")
+    num_epochs, eval_every = check_int("num_epochs", num_epochs), check_int("eval_every", eval_every)
     (X, y), k, masks = (t.to(device) for t in train_set), len(lam), torch.Generator(device).manual_seed(seed)
     with torch.random.fork_rng(devices=[]), single_thread(device):
         torch.manual_seed(seed)
@@ -406,38 +409,43 @@ def train_grid(lambdas, dropouts, train_set, eval_sets: dict, num_epochs: int, n
         h = net[1].out_features  # layer 1: the k weight matrices side by side, (784, k·h), one product for all k
         W1, b1, W2, b2 = stacks = [t.to(device).contiguous().requires_grad_() for t in (
             net[1].weight.detach().T.repeat(1, k), net[1].bias.detach().repeat(k),
-            net[3].weight.detach().T.expand(k, h, -1), net[3].bias.detach().expand(k, 1, -1))]
-        optimizer = torch.optim.SGD(stacks, lr=lr, momentum=momentum)
+            net[3].weight.detach().expand(k, -1, -1), net[3].bias.detach()[:, None].expand(k, -1, -1))]
+        decays = [(W1, lam.repeat_interleave(h)), (W2, lam[:, None, None])] if bool((lam > 0).any()) else []
+        drop, velocities = bool((keep < 1).any()), [torch.zeros_like(t) for t in stacks]
 
-        def scores(X, dropout=False):  # (n, 784) -> (k, n, 10)
-            H = torch.relu(torch.addmm(b1, X, W1)).view(len(X), k, h).transpose(0, 1)
-            if dropout and bool((keep < 1).any()):
-                H = H * (torch.rand(H.shape, generator=masks, device=device) < keep) / keep
-            return torch.baddbmm(b2, H, W2)
+        def scores(X, dropout=False):  # (n, 784) -> (k, 10, n): layer 2 as (k, 10, h) @ (k, h, n), scores by column
+            H = torch.addmm(b1, X, W1).relu_().view(len(X), k, h).transpose(0, 1)
+            if dropout and drop:
+                H = H * torch.rand(H.shape, generator=masks, device=device).lt_(keep).div_(keep)  # 0 or 1/keep
+            return torch.baddbmm(b2, W2, H.transpose(1, 2))
 
-        losses = lambda O, y: nn.functional.cross_entropy(O.transpose(1, 2), y.expand(k, len(y)),  # noqa: E731
-                                                          reduction="none").mean(1)  # the k mean losses
+        def losses(O, y):  # the k mean losses
+            return nn.functional.cross_entropy(O, y.expand(k, len(y)), reduction="none").mean(1)
 
-        history = [{"weight_norm": []} | {f"{s}_{m}": [] for s in eval_sets for m in ("loss", "acc")} for _ in lam]
-        for epoch in range(1, check_int("num_epochs", num_epochs) + 1):
-            order = torch.randperm(len(X)).to(device)
-            for idx in order.split(batch_size):
-                optimizer.zero_grad()
+        history = [{"epoch": [], "weight_norm": []} | {f"{s}_{m}": [] for s in eval_sets for m in ("loss", "acc")}
+                   for _ in lam]
+        for epoch in range(1, num_epochs + 1):
+            for idx in torch.randperm(len(X)).to(device).split(batch_size):
                 losses(scores(X[idx], True), y[idx]).sum().backward()
-                with torch.no_grad():  # what SGD's weight_decay adds, one λ per copy
-                    W1.grad += lam.repeat_interleave(h) * W1
-                    W2.grad += lam[:, None, None] * W2
-                optimizer.step()
-            with torch.no_grad():
-                record = {"weight_norm": (W1.square().sum(0).view(k, h).sum(1) + W2.square().sum((1, 2))).sqrt()}
-                for name, (Xe, ye) in eval_sets.items():
-                    O, ye = scores(Xe.to(device)), ye.to(device)
-                    record[f"{name}_loss"], record[f"{name}_acc"] = losses(O, ye), (O.argmax(2) == ye).float().mean(1)
-                for key, values in record.items():
-                    for run, v in zip(history, values.tolist()):
-                        run[key].append(v)
+                with torch.no_grad():  # SGD with momentum, as torch.optim.SGD steps, and weight decay λ per copy
+                    for W, lam_W in decays:
+                        W.grad.addcmul_(lam_W, W)
+                    for t, v in zip(stacks, velocities):
+                        t.sub_(v.mul_(momentum).add_(t.grad), alpha=lr)
+                        t.grad = None
+            if epoch % eval_every == 0 or epoch == num_epochs:
+                with torch.no_grad():
+                    record = {"epoch": torch.full((k,), epoch), "weight_norm": (
+                        W1.square().sum(0).view(k, h).sum(1) + W2.square().sum((1, 2))).sqrt()}
+                    for name, (Xe, ye) in eval_sets.items():
+                        O, ye = scores(Xe.to(device)), ye.to(device)
+                        record |= {f"{name}_loss": losses(O, ye), f"{name}_acc": (O.argmax(1) == ye).float().mean(1)}
+                    for key, values in record.items():
+                        for run, v in zip(history, values.tolist()):
+                            run[key].append(v)
             if callback is not None:
                 callback(epoch)
     for j, run in enumerate(history):
-        run["params"] = tuple(t.detach() for t in (W1[:, j * h:(j + 1) * h], b1[j * h:(j + 1) * h], W2[j], b2[j, 0]))
+        cols = slice(j * h, (j + 1) * h)
+        run["params"] = tuple(t.detach() for t in (W1[:, cols], b1[cols], W2[j].T, b2[j, :, 0]))
     return history

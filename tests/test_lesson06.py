@@ -101,7 +101,20 @@ def test_train_grid_is_seeded_and_leaves_the_callers_random_state_alone():
     a = run()
     assert torch.equal(torch.get_rng_state(), before) and torch.get_num_threads() == threads
     assert run()[1]["val_loss"] == a[1]["val_loss"] and run(seed=1)[1]["val_loss"] != a[1]["val_loss"]
-    assert set(a[0]) == {"val_loss", "val_acc", "weight_norm", "params"} and len(a[0]["val_acc"]) == 2
+    assert set(a[0]) == {"epoch", "val_loss", "val_acc", "weight_norm", "params"} and a[0]["epoch"] == [1, 2]
+
+
+def test_train_grid_evaluates_every_nth_epoch_and_the_last():
+    d = data.subset(60, n_val=30)
+    run = lambda **kw: train.train_grid((0.0, 0.1), (0.2, 0.0), (d.X_train, d.y_train),  # noqa: E731
+                                        {"val": (d.X_val, d.y_val)}, 5, num_hiddens=8, **kw)
+    every, sparse = run(), run(eval_every=2)
+    assert every[0]["epoch"] == [1, 2, 3, 4, 5] and sparse[0]["epoch"] == [2, 4, 5]
+    for a, b in zip(every, sparse):  # the same training, recorded less often
+        assert b["val_loss"] == [a["val_loss"][e - 1] for e in (2, 4, 5)]
+        assert all(torch.equal(x, y) for x, y in zip(a["params"], b["params"]))
+    with pytest.raises(ValueError, match="eval_every"):
+        run(eval_every=0)
 
 
 @pytest.mark.parametrize("lambdas, dropouts, name", [((-0.01,), (0.0,), "lambdas"), ((0.0,), (1.0,), "dropouts"),
