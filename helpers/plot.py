@@ -16,6 +16,7 @@ import math
 import os
 import time
 import traceback
+import weakref
 from typing import Any, Callable
 
 import ipywidgets as widgets
@@ -116,6 +117,7 @@ class Explorer(widgets.VBox):
 
     def __init__(self, compute, draw, cache: bool, controls: dict):
         self.cache = functools.lru_cache(maxsize=64)(compute) if cache else None
+        self._boxes = weakref.WeakKeyDictionary()  # figure -> None when first seen, then its tight box
         self._compute, self._draw, self.result = self.cache or compute, draw, None
         self.kwargs_widgets = []
         for name, abbrev in controls.items():  # widgets, widgets.fixed(...) or interact's abbreviations
@@ -153,8 +155,11 @@ class Explorer(widgets.VBox):
         if self._draw is not None:
             try:  # what plt.show() did, but into bytes: nothing is displayed
                 self._draw(result, **values)
-                figures = [plt.figure(n) for n in plt.get_fignums()]
-                images = [png for png in (print_figure(f, "png", bbox_inches="tight") for f in figures) if png]
+                for f in map(plt.figure, plt.get_fignums()):  # a figure that draw reuses is cut to a box measured
+                    if f in self._boxes and self._boxes[f] is None:  # once, not again at every move (a second draw)
+                        self._boxes[f] = f.get_tightbbox().padded(plt.rcParams["savefig.pad_inches"])
+                    images.append(print_figure(f, "png", bbox_inches=self._boxes.setdefault(f, None) or "tight"))
+                images = [png for png in images if png]
             finally:
                 plt.close("all")  # never left for the inline backend to show at the end of the cell
         return result, images

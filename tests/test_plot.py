@@ -62,6 +62,31 @@ def test_explorer_computes_once_per_setting_draws_and_refuses_unknown_controls(c
     assert uncached.cache is None and calls[-2:] == [(2, "a"), (1, "a")]
 
 
+def test_a_figure_that_draw_reuses_is_measured_once_and_cut_as_a_fresh_picture_of_it(monkeypatch):
+    import ipywidgets as widgets
+    from IPython.core.pylabtools import print_figure
+
+    fig, ax = plt.subplots()
+    line, = ax.plot([0, 1], [0, 1])
+    plt.close(fig)
+
+    def draw(end, end_value):
+        plt.figure(fig)  # the same figure, as lessons 06 and 07 redraw theirs: new data and title only
+        line.set_ydata([0, end])
+        ax.set_title(f"ends at {end}")
+
+    panel = plot.explorer(lambda end_value: end_value, draw, end_value=widgets.IntSlider(1, 0, 3))
+    measured, tight = [], type(fig).get_tightbbox
+    monkeypatch.setattr(type(fig), "get_tightbbox", lambda self, *a, **kw: measured.append(1) or tight(self, *a, **kw))
+    counts = []
+    for end in (2, 3, 0):
+        before = len(measured)
+        plot.set_controls(panel, end_value=end)
+        counts.append(len(measured) - before)
+        assert panel.plots.children[0].value == print_figure(fig, "png", bbox_inches="tight")  # the same picture
+    assert counts == [1, 0, 0]  # its box is measured at the second picture, then reused
+
+
 def _shown(panel):
     import base64
 
