@@ -330,3 +330,18 @@ def test_the_chinese_edition_reads_the_data_where_the_english_one_does():
     """d2l reads ../data: from notebooks/ that is data/, from notebooks/zh it is notebooks/data, a link to data/."""
     assert (ZH / ".." / "data").resolve() == (NOTEBOOKS / ".." / "data").resolve() == (ROOT / "data").resolve()
     assert (NOTEBOOKS / "data").is_symlink()
+
+
+# --------------------------------------------------------------------------- README.zh-CN.md, README.md's twin
+
+def numbers(text):
+    return set(re.findall(r"\d+(?:[.,]\d+)*", text))
+
+
+def test_the_chinese_readme_has_every_number_of_the_english_one():
+    """README.zh-CN.md says what README.md says: every number here (lesson times, benchmarks, versions, results)
+    is there too, so a number changed in one and not the other fails here. Change both in the same commit."""
+    english, chinese = ((ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "README.zh-CN.md"))
+    assert "README.zh-CN.md" in english.split("\n## ")[0] and "README.md" in chinese.split("\n## ")[0]
+    missing = sorted(numbers(english) - numbers(chinese), key=lambda n: (len(n), n))
+    assert not missing, f"numbers in README.md but not in README.zh-CN.md: {missing}"
