@@ -191,7 +191,8 @@ ENGLISH = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 PAIRS = [p for p in ENGLISH if (ZH / p.name).exists()]
 
 
-def test_every_chinese_notebook_has_an_english_original():
+def test_every_lesson_has_its_chinese_edition_and_nothing_else_is_there():
+    assert [p.name for p in PAIRS] == [p.name for p in ENGLISH] and len(ENGLISH) == 10, "run tools/translation.py sync"
     assert sorted(p.name for p in ZH.glob("*.ipynb")) == [p.name for p in PAIRS]
 
 
