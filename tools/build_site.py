@@ -203,7 +203,32 @@ def execute_all(books: dict[str, list[Path]], helpers: str, jobs: int, use_cache
 
 # --------------------------------------------------------------------------- pages
 
-def explorer_html(views: dict) -> str:
+# The sentence under an explorer, in the page's language; ``why`` is what Explorer.static_views() says.
+NOTES = {
+    "en": {"live": "Works without a kernel: all {n} settings were computed and drawn by the lesson's own code when "
+                   "this page was built.{held} In JupyterLab the explorer is live: the lesson's code runs again for "
+                   "whatever you choose.",
+           "held": " {name} stays as in the first view; only the live explorer moves it.",
+           "still": "A still image of this explorer's first view: {why}. Open the notebook in JupyterLab to move its "
+                    "controls: there the explorer is live and computes whatever you choose."},
+    "zh": {"live": "无需内核：全部 {n} 种设置都已在生成本页时由课程自己的代码算好并画出。{held}在 JupyterLab 中探索器是实时的："
+                   "你选什么，课程的代码就为它重新运行。",
+           "held": "{name} 保持第一幅图中的值，只有实时的探索器能移动它。",
+           "still": "这是探索器第一个视图的静态图片：{why}。在 JupyterLab 中打开这个笔记本才能移动控件：在那里探索器是实时的，"
+                    "会为你选的任何设置计算。"},
+}
+WHY_ZH = ((r"its (\d+) settings are more than the (\d+) a page holds", r"它有 \1 种设置，超过一页能容纳的 \2 种"),
+          (r"drawing its (\d+) settings takes more than (\d+) s", r"画出它的 \1 种设置要超过 \2 秒"),
+          (r"the setting (.*) failed: (.*)", r"设置 \1 出错：\2"))
+
+
+def _why(why: str, lang: str) -> str:
+    for pattern, chinese in WHY_ZH if lang == "zh" else ():
+        why = re.sub(f"^{pattern}$", chinese, why)
+    return why
+
+
+def explorer_html(views: dict, lang: str = "en") -> str:
     """A kernel-free explorer from ``Explorer.static_views()``: a range input per slider, a drop-down per other
     control, the pictures for the current stops and the data for the rest (swapped by the template's script)."""
     controls, rows, k = views["controls"], [], 0
@@ -222,14 +247,10 @@ def explorer_html(views: dict) -> str:
     pictures = "".join(f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{views['pngs'][p]}'>"
                        for p in views["views"][k])
     if views["still"]:
-        note = (f"A still image of this explorer's first view: {views['still']}. Open the notebook in JupyterLab "
-                "to move its controls: there the explorer is live and computes whatever you choose.")
-        data = ""
+        note, data = NOTES[lang]["still"].format(why=_why(views["still"], lang)), ""
     else:
-        held = "".join(f" {h} stays as in the first view; only the live explorer moves it." for h in views["held"])
-        note = (f"Works without a kernel: all {len(views['views'])} settings were computed and drawn by the lesson's "
-                f"own code when this page was built.{held} In JupyterLab the explorer is live: the lesson's code runs "
-                "again for whatever you choose.")
+        held = "".join(NOTES[lang]["held"].format(name=h) for h in views["held"])
+        note = NOTES[lang]["live"].format(n=len(views["views"]), held=held)
         payload = {"shape": [len(c["labels"]) for c in controls], "labels": [c["labels"] for c in controls],
                    "views": views["views"], "pngs": views["pngs"]}
         escaped = json.dumps(payload).replace("</", "<\\/")  # nothing in it can close the script element
@@ -239,7 +260,7 @@ def explorer_html(views: dict) -> str:
             f"<p class='mlp-note'>{html.escape(note)}</p>{data}</div>")
 
 
-def prepare(nb, report: list[str]) -> None:
+def prepare(nb, report: list[str], lang: str = "en") -> None:
     """In place: explorers' views become HTML; widget displays (a progress bar) are dropped, no kernel drives them."""
     dropped = 0
     for cell in nb.cells:
@@ -250,7 +271,7 @@ def prepare(nb, report: list[str]) -> None:
             data = out.get("data", {})
             if STATIC_MIME in data:
                 views = data.pop(STATIC_MIME)
-                data["text/html"] = explorer_html(views)
+                data["text/html"] = explorer_html(views, lang)
                 names = ", ".join(c["name"] for c in views["controls"]) or "-"
                 report.append(f"explorer: still image ({views['still']})" if views["still"]
                               else f"explorer: kernel-free, {len(views['views'])} views ({names})")
@@ -299,7 +320,7 @@ def build_pages(books: dict[str, list[Path]], executed: dict[Path, Path], out: P
                                 language_code=lang, exclude_input_prompt=True, exclude_output_prompt=True)
         for path in paths:
             nb, report = nbformat.read(executed[path], as_version=4), []
-            prepare(nb, report)
+            prepare(nb, report, lang)
             number, title, _ = title_of(nb, path)
             nb.metadata["title"] = f"{number} · {title}"
             page_file = pages[path.resolve()]
@@ -349,7 +370,7 @@ def build(out: Path, jobs: int, use_cache: bool, langs: list[str]) -> int:
     stamp = out / STAMP
     if use_cache and stamp.exists() and json.loads(stamp.read_text()).get("key") == key:
         print(f"{out.relative_to(ROOT) if ROOT in out.parents else out}/ is up to date with the sources "
-              f"(built in {json.loads(stamp.read_text())['seconds']:.0f} s); nothing to do")
+              f"(its last build took {json.loads(stamp.read_text())['seconds']:.0f} s); nothing to do")
         return 0
     executed = execute_all(books, helpers, jobs, use_cache)
     stamp.unlink(missing_ok=True)
