@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 import traitlets  # noqa: E402
+from IPython.core.pylabtools import print_figure  # noqa: E402
 from torch import nn  # noqa: E402
 
 from helpers import data, lesson06, train  # noqa: E402
@@ -169,12 +170,11 @@ def test_the_slider_reaches_zero_and_is_log_spaced(panel, check_history):
     assert slider.value == 0.0 and slider.continuous_update is False
     values = [v for _, v in slider.options]
     assert values == list(lesson06.LAMBDA_STOPS) and values[0] == 0.0
-    assert [label for label, _ in slider.options][1:3] == ["1e-4", "3e-4"]
-    ratios = [b / a for a, b in zip(values[1:], values[2:])]
-    assert all(2 <= r <= 4 for r in ratios), ratios
+    assert [label for label, _ in slider.options] == ["0", "1e-3", "1e-2", "1e-1"]  # one a decade
     assert set(panel.runs) == set(lesson06.LAMBDA_STOPS)
-    for h in panel.runs.values():
-        check_history(h, FAST["num_epochs"], KEYS)
+    for h in panel.runs.values():  # evaluated every 2 epochs and after the last
+        assert h["epoch"] == [2, 3]
+        check_history(h, 2, KEYS)
 
 
 def test_every_stop_is_trained_once_when_built_and_a_move_only_redraws(monkeypatch):
@@ -191,13 +191,33 @@ def test_every_stop_is_trained_once_when_built_and_a_move_only_redraws(monkeypat
 
 
 def test_a_move_updates_the_lines_over_the_grey_reference(panel):
-    h = set_controls(panel, lambd=3e-2)
+    h = set_controls(panel, lambd=1e-2)
     ax_loss, ax_norm = panel.figure.axes
-    assert "λ = 3e-2" in ax_loss.get_title() and "‖W‖" in ax_norm.get_ylabel()
+    assert "λ = 1e-2" in ax_loss.get_title() and "‖W‖" in ax_norm.get_ylabel()
     lines = {line.get_label(): list(line.get_ydata()) for line in ax_loss.lines + ax_norm.lines}
     assert lines["validation loss"] == h["val_loss"] and lines["weight norm"] == h["weight_norm"]
     assert lines["train loss, λ = 0"] == panel.runs[0.0]["train_loss"] != h["train_loss"]
+    # the figure is drawn again, not rebuilt, and cropped as a fresh picture of it would be
+    assert panel.plots.children[0].value == print_figure(panel.figure, "png", bbox_inches="tight")
     set_controls(panel, lambd=0.0)
+
+
+def final(h, key):
+    return sum(h[key][-3:]) / 3  # the last 3 evaluations (epochs 36, 38, 40), past the epoch-to-epoch wobble
+
+
+def test_at_the_lessons_settings_0_overfits_the_middle_cures_and_the_top_underfits():
+    runs = lesson06.weight_decay_explorer().runs  # 1500 training and 1000 validation images, 40 epochs, as lesson 06
+    free, cure, most = runs[0.0], runs[1e-2], runs[1e-1]
+    low = free["val_loss"].index(min(free["val_loss"]))  # λ = 0: the validation loss climbs from its low point ...
+    assert final(free, "val_loss") > free["val_loss"][low] + 0.1 and final(free, "train_loss") < 0.5 * free[
+        "train_loss"][low]  # ... while the training loss keeps falling
+    assert final(cure, "val_loss") < final(free, "val_loss") - 0.1  # λ = 1e-2 ends far lower, near its own best
+    assert final(cure, "val_loss") < min(cure["val_loss"]) + 0.03
+    assert final(most, "train_loss") > 5 * final(free, "train_loss")  # λ = 0.1 cannot fit even the training set
+    assert final(most, "val_loss") > final(cure, "val_loss") + 0.2
+    assert [h["weight_norm"][-1] for h in runs.values()] == sorted((h["weight_norm"][-1] for h in runs.values()),
+                                                                   reverse=True)  # more decay, smaller weights
 
 
 def test_the_explorer_refuses_bad_values(panel):
