@@ -368,7 +368,9 @@ def build(out: Path, jobs: int, use_cache: bool, langs: list[str]) -> int:
     helpers = helpers_digest()
     key = site_key(books, helpers)
     stamp = out / STAMP
-    if use_cache and stamp.exists() and json.loads(stamp.read_text()).get("key") == key:
+    pages = [out / EDITIONS[lang][1] / f"{p.stem}.html" for lang, paths in books.items() for p in paths]
+    if use_cache and stamp.exists() and json.loads(stamp.read_text()).get("key") == key and all(
+            page.is_file() for page in pages):
         print(f"{out.relative_to(ROOT) if ROOT in out.parents else out}/ is up to date with the sources "
               f"(its last build took {json.loads(stamp.read_text())['seconds']:.0f} s); nothing to do")
         return 0
