@@ -1,9 +1,8 @@
 """Used in lesson 01 (notebooks/01_linear_limits.ipynb), the limits of linear models. Limit 1: ``income_repayment``
-(true curve ``repayment_probability``) drawn by ``plot_curve_fits`` and ``plot_residuals``; limit 2:
-``temperature_mortality`` (``mortality_rate``), the same plots; limit 3: ``xor_blobs`` and ``plot_decision_regions``,
-then ``train_softmax_regression`` and ``show_class_weights`` on Fashion-MNIST; "Explore": ``fit_explorer``;
-exercises: ``check_u_features``, ``check_xor_net``. The fits (``fit_regression``, ``fit_classifier``, ``predict``,
-``r_squared``) are in helpers.train, shared with lesson 02."""
+(true curve ``repayment_probability``), limit 2: ``temperature_mortality`` (``mortality_rate``), both drawn by
+``plot_curve_fits`` and ``plot_residuals``; limit 3: ``xor_blobs`` and ``plot_decision_regions``, then
+``train_softmax_regression`` and ``show_class_weights``; "Explore": ``fit_explorer``; exercises: ``check_u_features``,
+``check_xor_net``. The fits (``fit_regression``, ``fit_classifier``, ``predict``, ``r_squared``) are helpers.train's."""
 
 from __future__ import annotations
 
@@ -66,13 +65,6 @@ def xor_blobs(n: int = 400, seed: int = 0, spread: float = 0.35):
 # --- drawing: each function draws on the axes it is given (or a new one) and returns it
 
 
-def _finish(ax, legend_loc="best", **labels):
-    ax.set(**labels)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc=legend_loc)
-    return ax
-
-
 def plot_curve_fits(x, y, fits: dict, ax=None, truth=None, xlabel="x", ylabel="y", title=None):
     """Data ``x``, ``y`` ((n, 1) float32) as dots, ``truth`` (a function, optional) dotted, and one
     line per entry of ``fits`` (legend label → net taking (m, 1) inputs)."""
@@ -83,7 +75,7 @@ def plot_curve_fits(x, y, fits: dict, ax=None, truth=None, xlabel="x", ylabel="y
         ax.plot(grid.numpy(), truth(grid).numpy(), ":", color="k", lw=1.5, label=tr_fig("true curve"))
     for i, (label, net) in enumerate(fits.items()):
         ax.plot(grid.numpy(), train.predict(net, grid)[:, :1].numpy(), color=f"C{i}", lw=2, label=label)
-    return _finish(ax, xlabel=xlabel, ylabel=ylabel, title=title or "")
+    return plot.finish(ax, xlabel=xlabel, ylabel=ylabel, title=title or "")
 
 
 def plot_residuals(x, y, fits: dict, ax=None, xlabel="x", window: int = 21):
@@ -98,7 +90,7 @@ def plot_residuals(x, y, fits: dict, ax=None, xlabel="x", window: int = 21):
         ax.scatter(xs, r, s=7, color=f"C{i}", alpha=0.35)
         ax.plot(xs, trend, color=f"C{i}", lw=2, label=tr_fig("{label} (trend)", label=label))
     ax.axhline(0, color="k", lw=0.8)
-    return _finish(ax, xlabel=xlabel, ylabel="y − ŷ", title=tr_fig("residuals y − ŷ"))
+    return plot.finish(ax, xlabel=xlabel, ylabel="y − ŷ", title=tr_fig("residuals y − ŷ"))
 
 
 def plot_decision_regions(net, X, y, ax=None, title=None, steps: int = 150):
@@ -115,7 +107,7 @@ def plot_decision_regions(net, X, y, ax=None, title=None, steps: int = 150):
         ax.scatter(*X[y == cls].numpy().T, s=12, marker=marker, color=f"C{3 * cls}", edgecolor="k",
                    linewidth=0.3, label=tr_fig("class {cls}", cls=cls))
     ax.set_title(title or "", fontsize=10)
-    return _finish(ax, "upper right", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="x₁", ylabel="x₂")
+    return plot.finish(ax, "upper right", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="x₁", ylabel="x₂")
 
 
 def show_class_weights(W: torch.Tensor, titles, num_cols: int = 5, scale: float = 1.8):

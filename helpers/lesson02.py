@@ -1,10 +1,6 @@
-"""Used in lesson 02 (notebooks/02_mlp.ipynb), multilayer perceptrons.
-
-"Hidden units and wiggliness": ``compute_wiggle`` fits ``wiggly_curve`` (true curve ``wiggly_function``)
-with ``train.fit_regression`` and finds the fit's candidate kinks with ``relu_kinks``; ``draw_wiggle``
-draws it. "Explore: hidden units": ``wiggle_explorer``. Exercises: ``check_widest_hidden_layer``,
-``check_local_affine``.
-"""
+"""Used in lesson 02 (notebooks/02_mlp.ipynb), multilayer perceptrons. "Hidden units and wiggliness":
+``compute_wiggle`` (a ``train.fit_regression`` of ``wiggly_curve``, its kinks by ``relu_kinks``) and ``draw_wiggle``;
+"Explore: hidden units": ``wiggle_explorer``; exercises: ``check_widest_hidden_layer``, ``check_local_affine``."""
 
 from __future__ import annotations
 
@@ -25,14 +21,11 @@ def wiggly_function(x: torch.Tensor) -> torch.Tensor:
 
 
 def wiggly_curve(n: int = 120, seed: int = 0, noise: float = 0.05, x_range=(-3.0, 3.0)):
-    """``x``: (n, 1) float32 uniform in ``x_range``; ``y``: (n, 1) float32, ``wiggly_function(x) + noise·N(0, 1)``.
-
-    Drawn from its own seeded generator (the global seed is untouched).
-    """
-    check_int("n", n)
+    """``x``: (n, 1) float32 uniform in ``x_range``; ``y``: (n, 1) float32, ``wiggly_function(x) + noise·N(0, 1)``,
+    drawn from a generator of its own (the global seed is untouched)."""
     noise = check_number("noise", noise, 0)
     (lo, hi), g = x_range, torch.Generator().manual_seed(check_int("seed", seed, 0))
-    x = lo + (hi - lo) * torch.rand(n, 1, generator=g)
+    x = lo + (hi - lo) * torch.rand(check_int("n", n), 1, generator=g)
     return x, wiggly_function(x) + noise * torch.randn(n, 1, generator=g)
 
 
@@ -42,9 +35,8 @@ BEND_MIN_SLOPE = 0.1  # a kink that changes the slope by less than this is not s
 def relu_kinks(net: nn.Sequential, lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Candidate kinks of a 1-D ``Standardize → Linear → ReLU → Linear`` net in [lo, hi], sorted by x.
 
-    Unit j switches where w_j·u + b_j = 0 (u = (x − mean)/std), at x_j; crossing x_j from left to
-    right changes the fit's slope by v_j·|w_j| / std (v_j its output weight), which is ≈ 0 when the
-    unit's output weight is. Returns ``(x_j, slope change)``, two (k,) tensors, k ≤ hidden units.
+    Unit j switches where w_j·u + b_j = 0 (u = (x − mean)/std), at x_j; crossing x_j from left to right changes
+    the fit's slope by v_j·|w_j| / std (v_j its output weight). Returns ``(x_j, slope change)``, two (k,) tensors.
     """
     std, first = net[0], net[1]
     if not (isinstance(std, train.Standardize) and first.in_features == 1 and isinstance(net[2], nn.ReLU)):
@@ -58,11 +50,9 @@ def relu_kinks(net: nn.Sequential, lo: float, hi: float) -> tuple[torch.Tensor, 
 
 
 def compute_wiggle(hidden: int = 4, seed: int = 0) -> dict:
-    """Fit ``hidden`` ReLU units to ``wiggly_curve()`` (up to 200 L-BFGS iterations from ``seed``'s start).
-
-    Returns a dict: ``net``, ``r2``, ``kinks`` and ``jumps`` (``relu_kinks`` in [−3, 3]), ``bends``
-    (how many kinks change the slope by at least ``BEND_MIN_SLOPE``), ``x``, ``y``, ``hidden``.
-    """
+    """Fit ``hidden`` ReLU units to ``wiggly_curve()`` (up to 200 L-BFGS iterations from ``seed``'s start); a dict:
+    ``net``, ``r2``, ``kinks`` and ``jumps`` (``relu_kinks`` in [−3, 3]), ``bends`` (kinks changing the slope by at
+    least ``BEND_MIN_SLOPE``), ``x``, ``y``, ``hidden``."""
     x, y = wiggly_curve(n=120, seed=0)
     net = train.fit_regression(x, y, hidden, "relu", seed=seed, steps=200, method="lbfgs").net
     kinks, jumps = relu_kinks(net, -3.0, 3.0) if hidden > 0 else (x.new_zeros(0), x.new_zeros(0))
@@ -83,11 +73,9 @@ def draw_wiggle(result: dict, ax=None, **_):
     ax.vlines(result["kinks"][strong].numpy(), -2.2, -1.98, color="C3", lw=1.5)
     ax.vlines(result["kinks"][~strong].numpy(), -2.2, -1.98, color="C3", lw=1.5, alpha=0.3)
     k, b = len(result["kinks"]), result["bends"]
-    ax.set(ylim=(-2.2, 2.2), xlabel="x", ylabel="y", title=tr_fig("{label}: {k} kinks ({b} bends), R² = {r2:.3f}" if (
-        k, b) != (1, 1) else "{label}: {k} kink ({b} bend), R² = {r2:.3f}", label=label, k=k, b=b, r2=result["r2"]))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return ax
+    return plot.finish(ax, ylim=(-2.2, 2.2), xlabel="x", ylabel="y", title=tr_fig(
+        "{label}: {k} kinks ({b} bends), R² = {r2:.3f}" if (k, b) != (1, 1) else "{label}: {k} kink ({b} bend), "
+        "R² = {r2:.3f}", label=label, k=k, b=b, r2=result["r2"]))
 
 
 def wiggle_explorer(hidden: int = 2, max_hidden: int = 64) -> plot.Explorer:
@@ -100,11 +88,6 @@ def wiggle_explorer(hidden: int = 2, max_hidden: int = 64) -> plot.Explorer:
 # --- exercise checks
 
 BUDGETS = ((784, 10, 203_530), (784, 10, 203_529), (784, 10, 100_000), (784, 10, 7_850), (2, 1, 10), (784, 10, 1_000))
-
-
-def _count(d: int, h: int, q: int) -> int:
-    """Weights and biases of a d-h-q MLP."""
-    return (d + 1) * h + (h + 1) * q
 
 
 def check_widest_hidden_layer(widest_hidden_layer) -> bool:
@@ -121,7 +104,7 @@ def check_widest_hidden_layer(widest_hidden_layer) -> bool:
             hint = tr("widest_hidden_layer({d}, {q}, {b}) returned {got!r:.20}; return one int", d=d, q=q, b=budget,
                       got=got)
         elif hint is None and got != want:
-            n, wider = _count(d, got, q), _count(d, got + 1, q)
+            n, wider = ((d + 1) * h + (h + 1) * q for h in (got, got + 1))  # weights and biases of a d-h-q MLP
             hint = tr("widest_hidden_layer({d}, {q}, {budget}) returned {got}, which ignores the biases: the hidden "
                       "layer has h of them, the output layer {q}" if got == budget // (d + q) else
                       "widest_hidden_layer({d}, {q}, {budget}) returned {got}, but a {d}-{got}-{q} MLP has {n:,} "

@@ -1,7 +1,7 @@
-"""Used in lesson 03 (notebooks/03_activations.ipynb): activation functions and the gradient through depth.
-"The improved ReLU family": ``DERIVATIVES``, the closed-form φ′ of the seven ``train.ACTIVATIONS`` (at a kink,
-autograd's value), and ``draw_phi``. "Why ReLU usually wins": ``gradient_norms`` (the notebook's experiment, saved for
-the explorer and exercise 3), ``plot_gradient_norms``. "Explore": ``activation_explorer``. Exercises 1–5 (in order):
+"""Used in lesson 03 (notebooks/03_activations.ipynb): activation functions and the gradient through depth. "The
+improved ReLU family": ``DERIVATIVES`` (the closed-form φ′ of the seven ``train.ACTIVATIONS``; at a kink, autograd's
+value) and ``draw_phi``; "Why ReLU usually wins": ``gradient_norms`` (the notebook's experiment, kept for the explorer
+and exercise 3) and ``plot_gradient_norms``; "Explore": ``activation_explorer``; exercises 1–5:
 ``check_sigmoid_second_derivative``, ``check_silu_derivative``, ``check_sigmoid_depth``, ``check_prelu_derivatives``,
 ``check_sigmoid_net_for_tanh``."""
 
@@ -47,9 +47,7 @@ def draw_phi(ax, name: str, x, f, df, formulas: bool = False):
     ax.axhline(float(df.max()), ls=":", color="C3", lw=1, label=tr_fig("max φ′ here = {m:.4g}", m=df.max()))
     ax.axhline(0, color="0.6", lw=0.6)
     ax.axvline(0, color="0.6", lw=0.6)
-    ax.set(xlabel="x", title=d.label)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    plot.finish(ax, "upper left", xlabel="x", title=d.label)
 
 
 @lru_cache(maxsize=64)
@@ -79,11 +77,9 @@ def plot_gradient_norms(norms: dict, ax=None, highlight: str | None = None):
         ax.semilogy(range(1, len(values) + 1), values, "o-", ms=3, lw=1 if faint else 2, alpha=0.3 if faint else 1,
                     color=f"C{list(DERIVATIVES).index(name)}", label=DERIVATIVES[name].label)
     ax.set_xticks(range(1, max(map(len, norms.values()), default=0) + 1))
-    ax.set(xlabel=tr_fig("layer l (1 = input side, last = output layer)"), ylabel=tr_fig("‖∂L/∂W⁽ˡ⁾‖ (log scale)"))
     ax.minorticks_off()  # a log axis draws dozens of minor ticks: slow to lay out, no help to read
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return ax
+    return plot.finish(ax, xlabel=tr_fig("layer l (1 = input side, last = output layer)"),
+                       ylabel=tr_fig("‖∂L/∂W⁽ˡ⁾‖ (log scale)"))
 
 
 def compute_activation(activation: str = "sigmoid", x_range=(-6.0, 6.0), points: int = 401, depth: int = 10) -> dict:

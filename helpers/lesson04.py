@@ -17,11 +17,8 @@ from helpers.runtime import check_int, run_student_code, tr, tr_fig, verdict
 def predict(net: torch.nn.Module, batches) -> tuple[torch.Tensor, torch.Tensor]:
     """``(preds, labels)``, (n,) int64 on the CPU, in order: ``net(X).argmax(dim=1)`` in eval mode, and ``y``."""
     dev, was_training = next(net.parameters()).device, net.training
-    net.eval()
-    try:
-        pairs = [(net(X.to(dev)).argmax(dim=1).cpu(), y.cpu()) for X, y in batches]
-    finally:
-        net.train(was_training)
+    pairs = [(net.eval()(X.to(dev)).argmax(dim=1).cpu(), y.cpu()) for X, y in batches]
+    net.train(was_training)
     return torch.cat([p for p, _ in pairs]).long(), torch.cat([y for _, y in pairs]).long()
 
 
@@ -45,8 +42,7 @@ def per_class_accuracy(preds: torch.Tensor, labels: torch.Tensor, num_classes: i
 
 def top_confusions(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:
     """The ``k`` largest off-diagonal cells of (q, q) ``cm``: ``(true, predicted, count)``, largest first."""
-    off = cm.detach().cpu().long().clone()
-    off.fill_diagonal_(-1)
+    off = cm.detach().cpu().long().clone().fill_diagonal_(-1)
     counts, cells = off.flatten().sort(descending=True, stable=True)
     rows, cols = torch.unravel_index(cells, off.shape)
     return [(int(i), int(j), int(c)) for i, j, c in zip(rows[:k], cols[:k], counts[:k]) if c >= 0]
@@ -79,10 +75,9 @@ def plot_per_class_accuracy(acc, class_names=None, ax=None, title: str | None = 
     names = list(class_names) if class_names is not None else range(len(acc))
     ax = ax if ax is not None else plt.subplots(figsize=(5, 0.3 * len(acc) + 1.0))[1]
     order = np.argsort(acc)
-    ax.barh(range(len(acc)), acc[order], color=["C3" if a < (overall or 0) else "C0" for a in acc[order]])
+    bars = ax.barh(range(len(acc)), acc[order], color=["C3" if a < (overall or 0) else "C0" for a in acc[order]])
     ax.set_yticks(range(len(acc)), [names[i] for i in order], fontsize=8)
-    for k, i in enumerate(order):
-        ax.text(acc[i] + 0.005, k, f"{acc[i]:.3f}", va="center", fontsize=7)
+    ax.bar_label(bars, fmt="%.3f", padding=2, fontsize=7)
     if overall is not None:
         ax.axvline(overall, color="k", ls="--", lw=1, label=tr_fig("overall {a:.3f}", a=overall))
         ax.legend(fontsize=8, loc="lower right")

@@ -1,13 +1,13 @@
-"""Used in lesson 05 (notebooks/05_overfitting.ipynb), generalization and overfitting (泛化与过拟合): sections
-2–4 and 6 fit polynomials to d2l's cubic data (``cubic_data``, ``fit``, ``draw_polynomial_fit``, ``draw_sweep``);
-sections 1 and 5 train the note's MLP on n Fashion-MNIST images (``train_on_subset``, ``draw_subset_curves``);
-the explorers of sections 3, 4 and 5 (``degree_explorer``, ``weight_norm_explorer``, ``sample_size_explorer``);
-the exercise checks."""
+"""Used in lesson 05 (notebooks/05_overfitting.ipynb), generalization and overfitting (泛化与过拟合): sections 2–4
+and 6 fit polynomials to d2l's cubic data (``cubic_data``, ``fit``, ``draw_polynomial_fit``, ``draw_sweep``); sections
+1 and 5 train the note's MLP on n Fashion-MNIST images (``train_on_subset``, ``draw_subset_curves``); the explorers of
+sections 3, 4 and 5 (``degree_explorer``, ``weight_norm_explorer``, ``sample_size_explorer``); the exercise checks."""
 
 from __future__ import annotations
 
 import math
 from collections import namedtuple
+from unittest import mock
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -117,13 +117,6 @@ def train_on_subset(n_train: int, num_steps: int = 300, n_val: int = 1000, num_h
 NORM_GRID = sorted(set(np.logspace(0, 12, 241).tolist()) | set(np.round(np.linspace(5, 15, 101), 6).tolist()))
 
 
-def _finish(ax, title: str, legend_loc: str = "upper left"):
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc=legend_loc)
-    ax.set_title(title, fontsize=10)
-    return ax
-
-
 def draw_polynomial_fit(ax, data: CubicData, fit: PolyFit, title: str | None = None):
     """Training and validation points, the true cubic and the fitted polynomial on one axes."""
     x_all, y_all = torch.cat([data.x_train, data.x_val]), torch.cat([data.y_train, data.y_val])
@@ -134,9 +127,10 @@ def draw_polynomial_fit(ax, data: CubicData, fit: PolyFit, title: str | None = N
                                                                                                   d=fit.degree))
     ax.scatter(data.x_val, data.y_val, s=14, facecolors="none", edgecolors="C3", label=tr_fig("validation data"))
     ax.scatter(data.x_train, data.y_train, s=22, color="C0", zorder=3, label=tr_fig("training data"))
-    ax.set(xlim=(lo, hi), ylim=(float(y_all.min()) - margin, float(y_all.max()) + margin), xlabel="x", ylabel="y")
-    return _finish(ax, title or tr_fig("degree {f.degree}: train {f.train_loss:.3g}, validation {f.val_loss:.3g}",
-                                       f=fit))
+    ax.set_title(title or tr_fig("degree {f.degree}: train {f.train_loss:.3g}, validation {f.val_loss:.3g}", f=fit),
+                 fontsize=10)
+    return plot.finish(ax, "upper left", xlim=(lo, hi), ylim=(float(y_all.min()) - margin, float(y_all.max()) + margin),
+                       xlabel="x", ylabel="y")
 
 
 def draw_sweep(ax, fits: list, bounds=None, mark: float | None = None, true_norm: float | None = None):
@@ -155,10 +149,10 @@ def draw_sweep(ax, fits: list, bounds=None, mark: float | None = None, true_norm
         ax.annotate("", (mark, fits[x.index(mark)].val_loss), (mark, fits[x.index(mark)].train_loss),
                     arrowprops=dict(arrowstyle="<->", color="C2", lw=1.5))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True)) if by_degree else ax.set_xscale("log")
-    ax.set(yscale="log", ylabel=tr_fig("mean squared error (log scale)"), xlabel=tr_fig(
+    ax.set_title(tr_fig("loss against the number of parameters" if by_degree else
+                        "loss against the size the weights may take"), fontsize=10)
+    return plot.finish(ax, "upper left", yscale="log", ylabel=tr_fig("mean squared error (log scale)"), xlabel=tr_fig(
         "polynomial degree (free parameters − 1)" if by_degree else "largest weight norm allowed, C (log scale)"))
-    return _finish(ax, tr_fig("loss against the number of parameters" if by_degree else
-                              "loss against the size the weights may take"))
 
 
 def draw_subset_curves(history: dict, axes=None):
@@ -170,9 +164,9 @@ def draw_subset_curves(history: dict, axes=None):
     for ax, key, label, title in zip(axes, ("loss", "acc"), (tr_fig("cross-entropy loss"), tr_fig("accuracy")), titles):
         ax.plot(steps, history[f"train_{key}"], color="C0", label=tr_fig("training ({n} images)", n=n))
         ax.plot(steps, history[f"val_{key}"], "--", color="C3", label=tr_fig("validation (unseen images)"))
-        ax.set(xlabel=tr_fig("SGD step (minibatches of {b})", b=history["batch_size"]), ylabel=label,
-               ylim=(0, 2.5) if key == "loss" else (0, 1.02))
-        _finish(ax, title, "best")
+        ax.set_title(title, fontsize=10)
+        plot.finish(ax, xlabel=tr_fig("SGD step (minibatches of {b})", b=history["batch_size"]), ylabel=label,
+                    ylim=(0, 2.5) if key == "loss" else (0, 1.02))
     return axes
 
 
@@ -199,15 +193,16 @@ def weight_norm_explorer(data: CubicData, max_norm: float = 10.0) -> plot.Explor
                                     step=0.05, description="max ‖w‖ = C", readout_format=".3g",
                                     style={"description_width": "initial"})
     d = data.max_degree
-    return _poly_explorer(data, [fit(data, d, c) for c in NORM_GRID], NORM_GRID, lambda max_norm: fit(data, d, max_norm),
+    return _poly_explorer(data, [fit(data, d, c) for c in NORM_GRID], NORM_GRID,
+                          lambda max_norm: fit(data, d, max_norm),
                           lambda f: tr_fig("degree {d}, ‖w‖ = {f.weight_norm:.3g}: train {f.train_loss:.3g}, "
-                                           "validation {f.val_loss:.3g}", d=d, f=f), float(data.true_w[1:].norm()),
-                          max_norm=slider)
+                                           "validation {f.val_loss:.3g}", d=d, f=f),
+                          float(data.true_w[1:].norm()), max_norm=slider)
 
 
 def sample_size_explorer(n_train: int = 100, sizes=(25, 50, 100, 200, 500, 1000, 2000, 5000, 10000),
                          **train_kwargs) -> plot.Explorer:
-    """A slider over training-set sizes, each running ``train_on_subset(n, **train_kwargs)``; ``.result``: its history."""
+    """A slider of training-set sizes, each running ``train_on_subset(n, **train_kwargs)``; ``.result``: its history."""
     sizes = tuple(check_int("sizes", n, 1, 60000 - train_kwargs.get("n_val", 1000)) for n in sizes)
     if n_train not in sizes:
         raise ValueError(f"n_train={n_train!r} must be one of the slider's sizes {sizes or '(sizes is empty)'}")
@@ -226,14 +221,11 @@ def _as_tensor(value):  # None where value is not array-like
 def check_poly_features(fn) -> bool:
     """``fn(x, max_degree)``: x (n,) float32 → (n, max_degree + 1), column i = x^i / i! (d2l's features), compared
     with x**i / i! computed directly in float64; a call to this module's own ``poly_features`` is refused."""
-    x_check, own, calls = torch.tensor([-2.5, -1.0, -0.3, 0.0, 0.7, 1.5, 3.0]), poly_features, []
+    x_check = torch.tensor([-2.5, -1.0, -0.3, 0.0, 0.7, 1.5, 3.0])
     for x, max_degree in ((x_check, 4), (x_check[:3], 6), (x_check, 0)):
-        globals()["poly_features"] = lambda *args, **kwargs: calls.append(args) or own(*args, **kwargs)
-        try:
+        with mock.patch(f"{__name__}.poly_features", wraps=poly_features) as own:
             result, error = run_student_code(fn, x.clone(), max_degree)
-        finally:
-            globals()["poly_features"] = own
-        if calls or fn is own:
+        if own.called or fn is poly_features:
             return verdict(False, "", tr("that is lesson05.poly_features, the lesson's own answer: build the "
                                          "columns x^i / i! yourself (torch.stack, math.factorial)"))
         got, want = _as_tensor(result), torch.tensor([[v**i / math.factorial(i) for i in range(max_degree + 1)]
@@ -304,12 +296,11 @@ SWEEPS = ({"degree": [0, 1, 2, 3, 4, 5, 6, 8, 10],
 
 def check_choose_degree(fn) -> bool:
     """``fn(sweep)`` → the degree (an int from ``sweep["degree"]``) with the lowest validation loss."""
-    argmin = lambda values: min(range(len(values)), key=values.__getitem__)  # noqa: E731
     for sweep in SWEEPS:
         got, error = run_student_code(fn, {k: list(v) for k, v in sweep.items()})
         got = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
         degrees, train_loss, val_loss = sweep["degree"], sweep["train_loss"], sweep["val_loss"]
-        best = argmin(val_loss)
+        best = int(np.argmin(val_loss))
         hint = (error or tr("choose_degree returned None: return the degree whose validation loss is lowest")
                 if error or got is None else
                 tr("return one degree, an int such as 3; got {got!r}", got=got) if isinstance(got, bool) or not
@@ -317,12 +308,12 @@ def check_choose_degree(fn) -> bool:
                 None if got == degrees[best] else tr(
                 "you chose degree {got:g}, the lowest *training* loss. Training loss only falls as the degree "
                 "grows (bigger models fit the training set at least as well), so it always picks the biggest "
-                "model: choose by validation loss" if got == degrees[argmin(train_loss)] else
+                "model: choose by validation loss" if got == degrees[np.argmin(train_loss)] else
                 "you returned {got:g}, the position in the list; return sweep['degree'][{best}] = "
                 "{degree}, the degree itself" if got == best else
                 "you chose degree {got:g}, the smallest gap; a small gap can also mean both losses are bad "
                 "(underfitting). Choose the lowest validation loss"
-                if got == degrees[argmin([v - t for t, v in zip(train_loss, val_loss)])] else
+                if got == degrees[np.argmin(np.subtract(val_loss, train_loss))] else
                 "degree {got:g} is not the one with the lowest validation loss in {val}", got=got, best=best,
                 degree=degrees[best], val=val_loss))
         if hint:

@@ -1,8 +1,7 @@
-"""Used in lesson 08 (notebooks/08_backprop.ipynb), forward and backward propagation (前向传播与反向传播).
-
-Section 5's ``grad_check_sparse`` (written in the notebook) calls ``central_difference`` and ``rel_error``; the
-exercises end in ``check_activation_backward`` (1), ``check_bias_backward`` (2), ``check_central_difference`` (3)
-and ``check_memory`` (4). What the lesson teaches, ``forward``, ``backward``, makemore's ``cmp``, is in the notebook."""
+"""Used in lesson 08 (notebooks/08_backprop.ipynb), forward and backward propagation (前向传播与反向传播). Section 5's
+``grad_check_sparse`` (written in the notebook) calls ``central_difference`` and ``rel_error``; the exercises end in
+``check_activation_backward`` (1), ``check_bias_backward`` (2), ``check_central_difference`` (3) and ``check_memory``
+(4). What the lesson teaches, ``forward``, ``backward``, makemore's ``cmp``, is in the notebook."""
 
 from __future__ import annotations
 

@@ -1,15 +1,6 @@
-"""Used in lesson 09 (numerical stability and initialization · 数值稳定性和模型初始化).
-
-- ``deep_net(depth, width, activation, scheme)``: a deep MLP on the core's
-  ``train.mlp``, initialized by ``init_`` (sections 2, 4, 5, 6, the explorer).
-- ``layer_stats(net, X, y)``: the spread of every hidden layer's output and of
-  every weight matrix's gradient at initialization (sections 2 and 4).
-- ``init_race``: the deep net trained on a Fashion-MNIST subset with each
-  initialization, same data and minibatches (section 5).
-- ``stats_explorer``: depth, activation and initialization → the per-layer
-  statistics (section 7).
-- The exercise checks (section 8).
-"""
+"""Used in lesson 09 (numerical stability and initialization · 数值稳定性和模型初始化): ``deep_net`` (``train.mlp``
+initialized by ``init_``; sections 2, 4–6), ``layer_stats`` and ``draw_stats`` (sections 2 and 4), ``init_race``
+(section 5), ``stats_explorer`` (section 7) and the exercise checks (section 8)."""
 
 from __future__ import annotations
 
@@ -23,11 +14,9 @@ from torch import nn
 from helpers import data, plot, train
 from helpers.runtime import check_choice, check_int, run_student_code, single_thread, tr, tr_fig, verdict
 
-SCHEMES = ("default", "normal", "xavier", "he")
 SCHEME_TEXT = {"default": "PyTorch's default", "normal": "N(0, 0.01²) (the note's)",
                "xavier": "Xavier (Glorot)", "he": "He (Kaiming)"}
-
-
+SCHEMES = tuple(SCHEME_TEXT)
 INITS = {"normal": lambda W: nn.init.normal_(W, std=0.01), "xavier": nn.init.xavier_normal_,
          "he": lambda W: nn.init.kaiming_normal_(W, nonlinearity="relu")}
 
@@ -53,12 +42,8 @@ def deep_net(depth: int, width: int = 128, activation: str = "relu", scheme: str
 
 
 def layer_stats(net: nn.Sequential, X: torch.Tensor, y: torch.Tensor) -> dict:
-    """Statistics of ``net`` on one batch at its current weights, without changing them.
-
-    Returns ``act_std``: the standard deviation of each hidden layer's output
-    (after φ), and ``grad_std``: that of ∂L/∂W for each Linear's weight, input
-    layer first; L is the mean cross-entropy. X: (n, d) float32, y: (n,) int64.
-    """
+    """On one batch X: (n, d) float32, y: (n,) int64, weights unchanged: ``act_std``, the std of each hidden layer's
+    output (after φ), and ``grad_std``, that of ∂L/∂W for each Linear (L: mean cross-entropy), input side first."""
     acts, h = [], X
     for m in net:
         h = m(h)
@@ -74,11 +59,8 @@ def layer_stats(net: nn.Sequential, X: torch.Tensor, y: torch.Tensor) -> dict:
 def init_race(schemes=("normal", "xavier", "he"), depth: int = 8, width: int = 128, activation: str = "relu",
               n_train: int = 5000, n_val: int = 2000, num_steps: int = 400, lr: float = 0.05,
               batch_size: int = 64, seed: int = 0) -> dict:
-    """Train ``deep_net(depth, width, activation, scheme)`` once per scheme; scheme → history.
-
-    The same Fashion-MNIST subset (``data.subset``), the same minibatch order
-    and plain SGD for each; validation loss and accuracy every 50 steps.
-    """
+    """Scheme → history of ``deep_net(depth, width, activation, scheme)`` trained by plain SGD on one ``data.subset``,
+    in the same minibatch order for each; validation loss and accuracy every 50 steps."""
     s = data.subset(n_train, n_val=n_val)
     histories = {}
     with torch.random.fork_rng(devices=[]), single_thread():
@@ -141,19 +123,17 @@ def check_leaky_he_std(leaky_he_std) -> bool:
     """Exercise 1: σ(n_in, a) that keeps E[h²] steady through Linear → LeakyReLU(a) layers."""
     hints = []
     for a in (0.0, 0.1, 0.5, 1.0):
-        expected = math.sqrt(2.0 / ((1 + a * a) * 256))
         got, err = run_student_code(leaky_he_std, 256, a)
-        if err:
-            return verdict(False, "", err)
-        if not isinstance(got, (int, float)) or not math.isfinite(got):
-            return verdict(False, "", tr("leaky_he_std(256, {a}) returned {got!r}; return a float standard deviation",
-                                         a=a, got=got))
+        if err or not isinstance(got, (int, float)) or not math.isfinite(got):
+            return verdict(False, "", err or tr("leaky_he_std(256, {a}) returned {got!r}; return a float standard "
+                                                "deviation", a=a, got=got))
         ratio = _second_moment_ratio(got, a)
         if not 0.5 < ratio < 2:
             hints.append(tr("with a={a} your σ={got:.4g} makes E[h²] change {r:.3g}× over 30 layers (one layer keeps "
                             "a fraction (1 + a²)/2 of the variance n_in·σ² gives it)", a=a, got=got, r=ratio))
-        elif abs(got - expected) > 0.02 * expected:
-            hints.append(tr("with a={a}, σ={got:.4g} nearly keeps the variance but is not the exact value", a=a, got=got))
+        elif not math.isclose(got, math.sqrt(2.0 / ((1 + a * a) * 256)), rel_tol=0.02):
+            hints.append(tr("with a={a}, σ={got:.4g} nearly keeps the variance but is not the exact value",
+                            a=a, got=got))
     return verdict(not hints, tr("σ = √(2 / ((1 + a²)·n_in)) keeps the signal's size through 30 LeakyReLU layers, for "
                                  "every slope a (a = 0 is He, a = 1 is a linear layer's 1/√n_in)"), "; ".join(hints))
 
@@ -161,10 +141,8 @@ def check_leaky_he_std(leaky_he_std) -> bool:
 def check_backward_std(backward_std) -> bool:
     """Exercise 2: σ(n_out) that keeps the gradient's size through a ReLU layer's backward pass."""
     got, err = run_student_code(backward_std, 512)
-    if err:
-        return verdict(False, "", err)
-    if not isinstance(got, (int, float)) or not math.isfinite(got) or got <= 0:
-        return verdict(False, "", tr("backward_std(512) returned {got!r}; return a positive float", got=got))
+    if err or not isinstance(got, (int, float)) or not math.isfinite(got) or got <= 0:
+        return verdict(False, "", err or tr("backward_std(512) returned {got!r}; return a positive float", got=got))
     g = torch.Generator().manual_seed(1)
     grad = torch.randn(4096, 512, generator=g)
     start = float((grad ** 2).mean())
@@ -173,7 +151,7 @@ def check_backward_std(backward_std) -> bool:
         mask = torch.rand(4096, 512, generator=g) < 0.5  # φ'(z) of ReLU: on for half the units
         grad = (grad * mask) @ W
     ratio = float((grad ** 2).mean()) / start
-    return verdict(0.5 < ratio < 2 and abs(got - math.sqrt(2 / 512)) < 0.02 * math.sqrt(2 / 512),
+    return verdict(0.5 < ratio < 2 and math.isclose(got, math.sqrt(2 / 512), rel_tol=0.02),
                    tr("σ = √(2/n_out) = {got:.4f}: after 20 layers backwards the gradient's second moment changed "
                       "{r:.3g}×", got=got, r=ratio), tr("σ = {got:.4g} makes the gradient's second moment change "
                    "{r:.3g}× over 20 layers; each layer multiplies it by n_out·σ² times the fraction of ReLUs that are "

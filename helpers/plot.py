@@ -47,16 +47,11 @@ def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 
     fig, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale * 1.15),
                              squeeze=False)
     axes = axes.flatten()
-    for i, ax in enumerate(axes):
+    for ax in axes:
         ax.axis("off")
-        if i >= len(imgs):
-            continue
-        img = imgs[i]
-        if isinstance(img, torch.Tensor):
-            img = img.detach().cpu()
-            if img.dim() == 3 and img.shape[0] == 1:
-                img = img[0]
-            img = img.numpy()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        img = torch.as_tensor(img).detach().cpu()
+        img = (img[0] if img.dim() == 3 and img.shape[0] == 1 else img).numpy()
         ax.imshow(img, cmap="gray_r" if img.ndim == 2 else None)
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
@@ -71,26 +66,25 @@ def plot_history(history: dict, ax=None, title: str | None = None):
     labels = {"train_loss": tr_fig("train loss"), "test_loss": tr_fig("test loss"), "train_acc": tr_fig("train acc"),
               "test_acc": tr_fig("test acc")}
     for key, (color, style) in CURVE_STYLES.items():
-        values = history.get(key) or []
-        if values:
+        if values := history.get(key):
             ax.plot(range(1, len(values) + 1), values, style, color=color, label=labels[key])
-    ax.set_xlabel(tr_fig("epoch"))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
+    return finish(ax, xlabel=tr_fig("epoch"), title=title or "")
+
+
+def finish(ax, legend_loc: str = "best", **props):
+    """``ax.set(**props)``, a light grid and a small legend at ``legend_loc``: how every lesson's axes end."""
+    ax.set(**props)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc=legend_loc)
     return ax
 
 
 # --------------------------------------------------------------------------- explorers
-# An explorer renders its figures in the kernel, to PNG bytes shown in ipywidgets.Image
-# widgets: no Output widget, no clear_output, no display_data during an update. nbclient
-# (nbconvert --execute, papermill, jupyter-book) mimics an Output widget by sending a
-# comm_msg on the shell channel for each captured output, through a blocking shadow of its
-# asyncio socket; when the cell's execute_reply has already arrived, that send swallows
-# ZeroMQ's edge-triggered wake-up and nbclient waits for ever (jupyter/nbclient#312).
-# With no Output widget nbclient sends nothing, and cannot stall.
-
+# An explorer renders its figures in the kernel, to PNG bytes shown in ipywidgets.Image widgets: no Output widget,
+# no clear_output, no display_data during an update. nbclient (nbconvert --execute, papermill, jupyter-book) mimics
+# an Output widget with a comm_msg per captured output, sent through a blocking shadow of its asyncio socket; after
+# the cell's execute_reply, that send swallows ZeroMQ's edge-triggered wake-up and nbclient waits for ever
+# (jupyter/nbclient#312). With no Output widget nbclient sends nothing, and cannot stall.
 
 # With MLP_LESSONS_STATIC=1 (set by tools/build_site.py) an explorer displays, in place of its widgets, the PNGs that
 # compute and draw make for every combination of its controls' stops: tools/build_site.py makes them a kernel-free page.
@@ -206,24 +200,19 @@ def explorer(compute: Callable[..., Any], draw: Callable[..., None] | None = Non
              cache: bool = True, **controls) -> Explorer:
     """Controls over ``compute(**values)`` (memoised on the values), then ``draw(result, **values)``.
 
-    ``controls`` are ipywidgets (sliders, drop-downs), ``widgets.fixed`` values or
-    ``interact``'s abbreviations; a slider fires once, on release. ``draw`` draws with
-    pyplot; its figures show as PNG images in the panel. ``panel.result`` holds the last
-    result, ``panel.cache`` the memoised compute (None with ``cache=False``).
+    ``controls`` are ipywidgets (sliders, drop-downs), ``widgets.fixed`` values or ``interact``'s abbreviations; a
+    slider fires once, on release. ``draw`` draws with pyplot; its figures show as PNG images in the panel.
+    ``panel.result`` holds the last result, ``panel.cache`` the memoised compute (None with ``cache=False``).
     """
     return Explorer(compute, draw, cache, controls)
 
 
 def set_controls(panel: Explorer, **values) -> Any:
-    """Set controls by name, as a user would, and return the panel's new ``.result``.
-
-    Unknown names are refused with a ValueError listing the controls; an error in compute
-    or draw is raised here (a slider move only shows it in the panel).
-    """
+    """Set controls by name, as a user would, and return the panel's new ``.result``; an error in compute or draw
+    is raised here (a slider move only shows it in the panel), an unknown name is a ValueError listing the controls."""
     by_name = {c._kwarg: c for c in panel.kwargs_widgets}
-    for name in values:
-        if name not in by_name:
-            raise ValueError(f"control {name!r} does not exist; this explorer has {sorted(by_name)}")
+    if unknown := [name for name in values if name not in by_name]:
+        raise ValueError(f"control {unknown[0]!r} does not exist; this explorer has {sorted(by_name)}")
     for name, value in values.items():
         by_name[name].value = value
     return panel.update() if panel.error.value else panel.result
