@@ -25,9 +25,9 @@ def dropout_explorer(dropout: float = 0.0, n_train: int = 1500, n_val: int = 100
     print(tr("training the {k} dropout rates together, {n} epochs ...", k=len(DROPOUT_STOPS), n=num_epochs), end=" ")
     d, start, grid = data.subset(n_train, n_val=n_val), time.perf_counter(), {"lr": 0.1, "batch_size": 200,
                                                                                "eval_every": 2, **grid}
+    sets = {"train": (d.X_train[:500], d.y_train[:500]), "val": (d.X_val, d.y_val)}  # training curves: 500 images
     runs = dict(zip(DROPOUT_STOPS, train.train_grid([0.0] * len(DROPOUT_STOPS), DROPOUT_STOPS, (d.X_train, d.y_train),
-                                                    {"train": (d.X_train, d.y_train), "val": (d.X_val, d.y_val)},
-                                                    num_epochs, **grid)))
+                                                    sets, num_epochs, **grid)))
     print(tr("done in {s:.1f} s", s=time.perf_counter() - start))
     (fig, axes), curves, epochs = plt.subplots(1, 2, figsize=(10, 3.4)), {}, runs[0.0]["epoch"]
     for ax, kind, name, color in ((axes[0], "loss", tr_fig("loss"), "C0"), (axes[1], "acc", tr_fig("accuracy"), "C1")):
