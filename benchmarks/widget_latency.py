@@ -5,8 +5,8 @@ a move then only looks its run up and redraws. For each explorer this prints the
 median and worst time of a move over every stop (there and back, twice), each including the PNG the
 panel shows. First the data set is read and a figure drawn, as a lesson has done by the time it builds
 its explorer, so neither build pays those one-off costs. Wall-clock seconds and this process's CPU
-seconds (a busy machine inflates the CPU time less; the training runs on one thread). Reported, never asserted: the goal is a build ≤ 5 s and a
-move ≤ 0.15 s (median) on an otherwise idle 2-core machine.
+seconds (a busy machine inflates the CPU time less; the training runs on one thread). Reported, never
+asserted: the goal is a build ≤ 5 s and a move ≤ 0.15 s (median) on an otherwise idle 2-core machine.
 
     python benchmarks/widget_latency.py
 """
