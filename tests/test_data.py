@@ -221,6 +221,17 @@ def test_shuffle_is_repeatable_with_a_seed():
     assert torch.equal(a, b)
 
 
+def test_shuffled_batches_are_the_rows_of_torchs_permutation():
+    X, y = torch.arange(50.0).reshape(25, 2), torch.arange(25)
+    torch.manual_seed(5)
+    batches = list(data.TensorBatches(X, y, 10, shuffle=True))  # kept: each batch is its own tensor
+    torch.manual_seed(5)
+    order = torch.randperm(25)
+    assert [len(b[1]) for b in batches] == [10, 10, 5]
+    assert torch.equal(torch.cat([b[0] for b in batches]), X[order])
+    assert torch.equal(torch.cat([b[1] for b in batches]), order)
+
+
 def test_resize_is_applied_per_batch():
     train_iter, test_iter = data.load_fashion_mnist(8, resize=64)
     assert train_iter.X.shape[-2:] == (28, 28)  # the stored set is not blown up 5x

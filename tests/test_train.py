@@ -130,6 +130,34 @@ def test_the_loop_is_the_notes_loop_step_for_step():
     assert all(torch.equal(a, b) for a, b in zip(net.parameters(), twin.parameters()))
 
 
+def test_one_epoch_equals_a_plain_loop_over_indexed_batches():
+    # What the fast path (index_select batches, running totals kept on the device) may not change: one epoch of
+    # train.train equals the note's loop over X[idx] batches of torch's permutation, weights bit for bit.
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(300, 1, 6, 6, generator=g), torch.randint(0, 4, (300,), generator=g)
+    torch.manual_seed(0)
+    fast = train.mlp(32, num_inputs=36, num_outputs=4)
+    torch.manual_seed(0)
+    plain = train.mlp(32, num_inputs=36, num_outputs=4)
+    torch.manual_seed(1)
+    history = train.train(fast, TensorBatches(X, y, 64, shuffle=True), None, 1, lr=0.1, device="cpu", verbose=False)
+    torch.manual_seed(1)
+    loss, trainer = nn.CrossEntropyLoss(reduction="none"), torch.optim.SGD(plain.parameters(), lr=0.1)
+    order, total_loss, correct = torch.randperm(300), 0.0, 0
+    for start in range(0, 300, 64):  # four batches of 64, then 44
+        X_batch, y_batch = X[order[start:start + 64]], y[order[start:start + 64]]
+        y_hat = plain(X_batch)
+        l = loss(y_hat, y_batch)
+        trainer.zero_grad()
+        l.mean().backward()
+        trainer.step()
+        total_loss += float(l.detach().sum())
+        correct += int((y_hat.argmax(dim=1) == y_batch).sum())
+    assert all(torch.equal(a, b) for a, b in zip(fast.parameters(), plain.parameters()))
+    assert history["train_acc"] == [correct / 300]
+    assert history["train_loss"][0] == pytest.approx(total_loss / 300, rel=1e-6)
+
+
 # --------------------------------------------------------------------------- steps mode
 
 
