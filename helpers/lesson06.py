@@ -74,7 +74,7 @@ def weight_decay_explorer(lambd: float = 0.0, n_train: int = 1500, n_val: int = 
         ax.set(xlabel=tr_fig("epoch"), ylim=(0, top), ylabel=tr_fig("cross-entropy loss" if top == 1.5 else
                                                                      "‖W‖ (both weights)"))
         ax.grid(alpha=0.3), ax.legend(fontsize=8)
-    fig.tight_layout(), plt.close(fig)  # each move shows it again
+    fig.tight_layout(), fig.set_layout_engine(None), plt.close(fig)  # laid out once (no engine: one draw a move)
 
     def draw(h, lambd):
         plt.figure(fig)  # the same figure: only the lines and titles change

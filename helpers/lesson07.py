@@ -39,7 +39,7 @@ def dropout_explorer(dropout: float = 0.0, n_train: int = 1500, n_val: int = 100
             curves[key], = ax.plot(epochs, runs[0.0][key], style, color=color, label=label)
         ax.set(xlabel=tr_fig("epoch"), ylabel=name, ylim=(0, 1.5 if kind == "loss" else 1))
         ax.grid(alpha=0.3), ax.legend(fontsize=8, loc="center right")
-    fig.tight_layout(), plt.close(fig)  # each move shows it again
+    fig.tight_layout(), fig.set_layout_engine(None), plt.close(fig)  # laid out once (no engine: one draw a move)
 
     def draw(h, dropout):
         axes[0].set_title(tr_fig("p = {p:g}: final train loss {t:.2f}, validation loss {v:.2f}", p=dropout,

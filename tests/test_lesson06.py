@@ -190,7 +190,7 @@ def test_every_stop_is_trained_once_when_built_and_a_move_only_redraws(monkeypat
     assert panel.plots.children[0].value != before  # a new PNG
 
 
-def test_a_move_updates_the_lines_over_the_grey_reference(panel):
+def test_a_move_updates_the_lines_over_the_grey_reference(panel, monkeypatch):
     h = set_controls(panel, lambd=1e-2)
     ax_loss, ax_norm = panel.figure.axes
     assert "λ = 1e-2" in ax_loss.get_title() and "‖W‖" in ax_norm.get_ylabel()
@@ -199,6 +199,10 @@ def test_a_move_updates_the_lines_over_the_grey_reference(panel):
     assert lines["train loss, λ = 0"] == panel.runs[0.0]["train_loss"] != h["train_loss"]
     # the figure is drawn again, not rebuilt, and cropped as a fresh picture of it would be
     assert panel.plots.children[0].value == print_figure(panel.figure, "png", bbox_inches="tight")
+    drawn, draw = [], type(panel.figure).draw
+    monkeypatch.setattr(type(panel.figure), "draw", lambda self, *a, **kw: drawn.append(1) or draw(self, *a, **kw))
+    set_controls(panel, lambd=1e-1)
+    assert len(drawn) == 1  # one draw a move: no layout engine left to run again, no second pass for the crop
     set_controls(panel, lambd=0.0)
 
 

@@ -65,7 +65,7 @@ def test_the_explorer_has_a_dropout_slider_and_every_rate_trained(panel, check_h
     assert panel.result is panel.runs[0.0]
 
 
-def test_a_move_redraws_the_curves_over_the_grey_reference(panel):
+def test_a_move_redraws_the_curves_over_the_grey_reference(panel, monkeypatch):
     before = panel.plots.children[0].value
     half = set_controls(panel, dropout=0.6)
     assert half is panel.runs[0.6] and half["train_loss"] != panel.runs[0.0]["train_loss"]
@@ -77,6 +77,10 @@ def test_a_move_redraws_the_curves_over_the_grey_reference(panel):
     assert panel.plots.children[0].value != before
     # the figure is drawn again, not rebuilt, and cropped as a fresh picture of it would be
     assert panel.plots.children[0].value == print_figure(panel.figure, "png", bbox_inches="tight")
+    drawn, draw = [], type(panel.figure).draw
+    monkeypatch.setattr(type(panel.figure), "draw", lambda self, *a, **kw: drawn.append(1) or draw(self, *a, **kw))
+    set_controls(panel, dropout=0.9)
+    assert len(drawn) == 1  # one draw a move: no layout engine left to run again, no second pass for the crop
     set_controls(panel, dropout=0.0)
 
 
