@@ -63,7 +63,7 @@ def weight_decay_explorer(lambd: float = 0.0, n_train: int = 1500, n_val: int = 
                                                    **grid, callback=lambda epoch: setattr(bar, "value", epoch))))
     bar.close()
     (fig, axes), lines, epochs = plt.subplots(1, 2, figsize=(10, 3.4)), {}, runs[0.0]["epoch"]
-    for ax, keys, top in ((axes[0], ("train_loss", "val_loss"), 1.5), (axes[1], ("weight_norm",), 1.1 * max(
+    for ax, keys, top in ((axes[0], ("train_loss", "val_loss"), 1.8), (axes[1], ("weight_norm",), 1.1 * max(
             max(h["weight_norm"]) for h in runs.values()))):
         for key in keys:
             name = {"train_loss": tr_fig("train loss"), "val_loss": tr_fig("validation loss"),
@@ -71,9 +71,9 @@ def weight_decay_explorer(lambd: float = 0.0, n_train: int = 1500, n_val: int = 
             style = "--" if key == "val_loss" else "-"
             ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{name}, λ = 0")
             lines[key], = ax.plot(epochs, runs[0.0][key], style, lw=1.8, label=name)
-        ax.set(xlabel=tr_fig("epoch"), ylim=(0, top), ylabel=tr_fig("cross-entropy loss" if top == 1.5 else
+        ax.set(xlabel=tr_fig("epoch"), ylim=(0, top), ylabel=tr_fig("cross-entropy loss" if top == 1.8 else
                                                                      "‖W‖ (both weights)"))
-        ax.grid(alpha=0.3), ax.legend(fontsize=8)
+        ax.grid(alpha=0.3), ax.legend(fontsize=8, loc="upper right" if top == 1.8 else "upper left")
     fig.tight_layout(), fig.set_layout_engine(None), plt.close(fig)  # laid out once (no engine: one draw a move)
 
     def draw(h, lambd):

@@ -37,8 +37,8 @@ def dropout_explorer(dropout: float = 0.0, n_train: int = 1500, n_val: int = 100
                 "train accuracy"), "val_acc": tr_fig("validation accuracy")}[key]
             ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{label}, p = 0")
             curves[key], = ax.plot(epochs, runs[0.0][key], style, color=color, label=label)
-        ax.set(xlabel=tr_fig("epoch"), ylabel=name, ylim=(0, 1.5 if kind == "loss" else 1))
-        ax.grid(alpha=0.3), ax.legend(fontsize=8, loc="center right")
+        ax.set(xlabel=tr_fig("epoch"), ylabel=name, ylim=(0, 1.8 if kind == "loss" else 1))
+        ax.grid(alpha=0.3), ax.legend(fontsize=8, loc="upper right" if kind == "loss" else "center right")
     fig.tight_layout(), fig.set_layout_engine(None), plt.close(fig)  # laid out once (no engine: one draw a move)
 
     def draw(h, dropout):
