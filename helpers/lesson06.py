@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
-from helpers import data, plot, train
+from helpers import plot, train
 from helpers.runtime import check_choice, check_int, check_number, run_student_code, tr, tr_fig, verdict
 
 
@@ -51,16 +51,14 @@ def _label(lambd: float) -> str:
 
 def weight_decay_explorer(lambd: float = 0.0, n_train: int = 1500, n_val: int = 1000, num_epochs: int = 40,
                           **grid) -> plot.Explorer:
-    """A λ slider over ``LAMBDA_STOPS``, all trained when it is built (progress bar; ``train.train_grid``, lr 0.1,
+    """A λ slider over ``LAMBDA_STOPS``, all trained when it is built (progress bar; ``train.explorer_runs``: lr 0.1,
     batch 200, evaluated every 2 epochs unless ``grid`` says otherwise, on ``data.subset(n_train, n_val=n_val)``). A
     move only updates the lines of train/validation loss and ‖W‖ over the λ = 0 run in grey. ``.runs``: λ → history."""
     check_choice("lambd", lambd, LAMBDA_STOPS)
-    d, k = data.subset(n_train, n_val=n_val), len(LAMBDA_STOPS)
+    k = len(LAMBDA_STOPS)
     display(bar := widgets.IntProgress(max=num_epochs, description=tr("{k} λ, epoch", k=k)))  # closed when done
-    grid, sets = {"lr": 0.1, "batch_size": 200, "eval_every": 2, **grid}, {  # the training curves on 500 of its images
-        "train": (d.X_train[:500], d.y_train[:500]), "val": (d.X_val, d.y_val)}
-    runs = dict(zip(LAMBDA_STOPS, train.train_grid(LAMBDA_STOPS, [0.0] * k, (d.X_train, d.y_train), sets, num_epochs,
-                                                   **grid, callback=lambda epoch: setattr(bar, "value", epoch))))
+    runs = dict(zip(LAMBDA_STOPS, train.explorer_runs(LAMBDA_STOPS, [0.0] * k, n_train, n_val, num_epochs, **grid,
+                                                      callback=lambda epoch: setattr(bar, "value", epoch))))
     bar.close()
     (fig, axes), lines, epochs = plt.subplots(1, 2, figsize=(10, 3.4)), {}, runs[0.0]["epoch"]
     for ax, keys, top in ((axes[0], ("train_loss", "val_loss"), 1.8), (axes[1], ("weight_norm",), 1.1 * max(
@@ -71,9 +69,8 @@ def weight_decay_explorer(lambd: float = 0.0, n_train: int = 1500, n_val: int = 
             style = "--" if key == "val_loss" else "-"
             ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{name}, λ = 0")
             lines[key], = ax.plot(epochs, runs[0.0][key], style, lw=1.8, label=name)
-        ax.set(xlabel=tr_fig("epoch"), ylim=(0, top), ylabel=tr_fig("cross-entropy loss" if top == 1.8 else
-                                                                     "‖W‖ (both weights)"))
-        ax.grid(alpha=0.3), ax.legend(fontsize=8, loc="upper right" if top == 1.8 else "upper left")
+        plot.finish(ax, "upper right" if top == 1.8 else "upper left", xlabel=tr_fig("epoch"), ylim=(0, top),
+                    ylabel=tr_fig("cross-entropy loss" if top == 1.8 else "‖W‖ (both weights)"))
     fig.tight_layout(), fig.set_layout_engine(None), plt.close(fig)  # laid out once (no engine: one draw a move)
 
     def draw(h, lambd):

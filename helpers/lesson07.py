@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from helpers import data, plot, train
+from helpers import plot, train
 from helpers.runtime import check_choice, run_student_code, tr, tr_fig, verdict
 
 DROPOUT_STOPS = (0.0, 0.3, 0.6, 0.9)  # the slider's stops
@@ -18,16 +18,14 @@ DROPOUT_STOPS = (0.0, 0.3, 0.6, 0.9)  # the slider's stops
 
 def dropout_explorer(dropout: float = 0.0, n_train: int = 1500, n_val: int = 1000, num_epochs: int = 40,
                      **grid) -> plot.Explorer:
-    """A dropout-rate slider over ``DROPOUT_STOPS``, all trained when built (train_grid: lr 0.1, batch 200, evaluated
-    every 2 epochs unless ``grid`` says otherwise, on ``data.subset(n_train, n_val=n_val)``). A move only updates the
-    curves of loss and accuracy (eval mode) over the p = 0 run in grey. ``.runs``: p → history."""
+    """A dropout-rate slider over ``DROPOUT_STOPS``, all trained when built (``train.explorer_runs``, the λ explorer's
+    experiment: lr 0.1, batch 200 unless ``grid`` says otherwise, on ``data.subset(n_train, n_val=n_val)``). A move
+    only updates the curves of loss and accuracy (eval mode) over the p = 0 run in grey. ``.runs``: p → history."""
     check_choice("dropout", dropout, DROPOUT_STOPS)
     print(tr("training the {k} dropout rates together, {n} epochs ...", k=len(DROPOUT_STOPS), n=num_epochs), end=" ")
-    d, start, grid = data.subset(n_train, n_val=n_val), time.perf_counter(), {"lr": 0.1, "batch_size": 200,
-                                                                               "eval_every": 2, **grid}
-    sets = {"train": (d.X_train[:500], d.y_train[:500]), "val": (d.X_val, d.y_val)}  # training curves: 500 images
-    runs = dict(zip(DROPOUT_STOPS, train.train_grid([0.0] * len(DROPOUT_STOPS), DROPOUT_STOPS, (d.X_train, d.y_train),
-                                                    sets, num_epochs, **grid)))
+    start = time.perf_counter()
+    runs = dict(zip(DROPOUT_STOPS, train.explorer_runs([0.0] * len(DROPOUT_STOPS), DROPOUT_STOPS, n_train, n_val,
+                                                       num_epochs, **grid)))
     print(tr("done in {s:.1f} s", s=time.perf_counter() - start))
     (fig, axes), curves, epochs = plt.subplots(1, 2, figsize=(10, 3.4)), {}, runs[0.0]["epoch"]
     for ax, kind, name, color in ((axes[0], "loss", tr_fig("loss"), "C0"), (axes[1], "acc", tr_fig("accuracy"), "C1")):
@@ -37,8 +35,8 @@ def dropout_explorer(dropout: float = 0.0, n_train: int = 1500, n_val: int = 100
                 "train accuracy"), "val_acc": tr_fig("validation accuracy")}[key]
             ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{label}, p = 0")
             curves[key], = ax.plot(epochs, runs[0.0][key], style, color=color, label=label)
-        ax.set(xlabel=tr_fig("epoch"), ylabel=name, ylim=(0, 1.8 if kind == "loss" else 1))
-        ax.grid(alpha=0.3), ax.legend(fontsize=8, loc="upper right" if kind == "loss" else "center right")
+        plot.finish(ax, "upper right" if kind == "loss" else "center right", xlabel=tr_fig("epoch"), ylabel=name,
+                    ylim=(0, 1.8 if kind == "loss" else 1))
     fig.tight_layout(), fig.set_layout_engine(None), plt.close(fig)  # laid out once (no engine: one draw a move)
 
     def draw(h, dropout):

@@ -16,6 +16,7 @@ from typing import Callable, Iterable, NamedTuple
 import torch
 from torch import nn
 
+from helpers.data import subset
 from helpers.runtime import check_choice, check_int, check_number, device as pick_device, single_thread
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -449,3 +450,13 @@ def train_grid(lambdas, dropouts, train_set, eval_sets: dict, num_epochs: int, n
         cols = slice(j * h, (j + 1) * h)
         run["params"] = tuple(t.detach() for t in (W1[:, cols], b1[cols], W2[j].T, b2[j, :, 0]))
     return history
+
+
+def explorer_runs(lambdas, dropouts, n_train: int, n_val: int, num_epochs: int, **grid) -> list[dict]:
+    """``train_grid`` as the λ (lesson 06) and dropout (lesson 07) explorers run it, so that their λ = 0 and p = 0
+    runs are one run: on ``data.subset(n_train, n_val=n_val)``, lr 0.1, batch 200, evaluated every 2 epochs unless
+    ``grid`` says otherwise; training curves on the first 500 training images, validation curves on all of them."""
+    d = subset(n_train, n_val=n_val)
+    sets = {"train": (d.X_train[:500], d.y_train[:500]), "val": (d.X_val, d.y_val)}
+    return train_grid(lambdas, dropouts, (d.X_train, d.y_train), sets, num_epochs,
+                      **{"lr": 0.1, "batch_size": 200, "eval_every": 2, **grid})
