@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.core.pylabtools import print_figure
 
-from helpers.runtime import check_int, tr_fig
+from helpers.runtime import check_int, tr, tr_fig
 
 CURVE_STYLES = {  # colour, line style
     "train_loss": ("C0", "-"), "test_loss": ("C0", "--"), "train_acc": ("C1", "-"), "test_acc": ("C2", "--")}
@@ -168,17 +168,18 @@ class Explorer(widgets.VBox):
         indices into ``pngs``: base64), ``still`` (why only the current view is there, or ""), ``held`` (left as is)."""
         shown = [(c, s) for c in self.kwargs_widgets if isinstance(c, widgets.DOMWidget) and (s := _stops(c))]
         total, views, pngs, start = math.prod(len(s[1]) for _, s in shown), [], {}, time.perf_counter()
-        still = f"its {total} settings are more than the {MAX_VIEWS} a page holds" if total > MAX_VIEWS else ""
+        still = tr("its {total} settings are more than the {max} a page holds", total=total, max=MAX_VIEWS) if (
+            total > MAX_VIEWS) else ""  # in the lesson's language, as the page around it
         now = {c._kwarg: c.get_interact_value() for c in self.kwargs_widgets}
         with contextlib.redirect_stdout(io.StringIO()):  # draw's prints go where a slider move's go: nowhere
             for combo in [] if still else itertools.product(*(s[1] for _, s in shown)):
                 if time.perf_counter() - start > MAX_SECONDS:
-                    still = f"drawing its {total} settings takes more than {MAX_SECONDS:.0f} s"
+                    still = tr("drawing its {total} settings takes more than {s:.0f} s", total=total, s=MAX_SECONDS)
                     break
                 try:
                     images = self._render({**now, **{c._kwarg: v for (c, _), v in zip(shown, combo)}})[1]
                 except Exception as err:  # the reason for a still image, never hidden
-                    still = f"the setting {combo} failed: {err!r}"
+                    still = tr("the setting {combo} failed: {err!r}", combo=combo, err=err)
                     break
                 views.append([pngs.setdefault(base64.b64encode(png).decode(), len(pngs)) for png in images])
             self.update()  # the controls' own view again (draw may reuse one figure)

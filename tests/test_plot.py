@@ -137,6 +137,9 @@ def test_static_views_fall_back_to_a_still_image_and_say_why(monkeypatch):
     panel = _stops_panel()
     still = panel.static_views()
     assert still["still"] == "its 72 settings are more than the 10 a page holds"
+    monkeypatch.setenv("MLP_LESSONS_LANG", "zh")  # the Chinese edition's kernels give the reason in Chinese
+    assert panel.static_views()["still"] == "它有 72 种设置，超过一页能容纳的 10 种"
+    monkeypatch.delenv("MLP_LESSONS_LANG")
     assert still["controls"] == [] and still["views"] == [[0]] and still["pngs"] == _shown(panel)
     monkeypatch.setattr(plot, "MAX_VIEWS", 100)
     monkeypatch.setattr(plot, "MAX_SECONDS", 0.0)

@@ -75,7 +75,7 @@ def test_explorer_html_carries_every_view_and_starts_at_the_current_stop():
     still = build_site.explorer_html(_views("its 500 settings are more than the 120 a page holds"))
     assert "mlp-still" in still and "mlp-views" not in still and "data-stop" not in still
     assert "A still image of this explorer's first view: its 500 settings are more than the 120" in html.unescape(still)
-    chinese = build_site.explorer_html(_views("its 500 settings are more than the 120 a page holds"), "zh")
+    chinese = build_site.explorer_html(_views("它有 500 种设置，超过一页能容纳的 120 种"), "zh")  # a zh kernel's reason
     assert "静态图片：它有 500 种设置，超过一页能容纳的 120 种。" in chinese
     assert "全部 6 种设置" in build_site.explorer_html(_views(), "zh")
 

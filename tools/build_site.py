@@ -203,7 +203,8 @@ def execute_all(books: dict[str, list[Path]], helpers: str, jobs: int, use_cache
 
 # --------------------------------------------------------------------------- pages
 
-# The sentence under an explorer, in the page's language; ``why`` is what Explorer.static_views() says.
+# The sentence under an explorer, in the page's language; ``why`` is what Explorer.static_views() says (in the
+# lesson's language already: the Chinese edition's kernels speak Chinese).
 NOTES = {
     "en": {"live": "Works without a kernel: all {n} settings were computed and drawn by the lesson's own code when "
                    "this page was built.{held} In JupyterLab the explorer is live: the lesson's code runs again for "
@@ -217,17 +218,6 @@ NOTES = {
            "still": "这是探索器第一个视图的静态图片：{why}。在 JupyterLab 中打开这个笔记本才能移动控件：在那里探索器是实时的，"
                     "会为你选的任何设置计算。"},
 }
-WHY_ZH = ((r"its (\d+) settings are more than the (\d+) a page holds", r"它有 \1 种设置，超过一页能容纳的 \2 种"),
-          (r"drawing its (\d+) settings takes more than (\d+) s", r"画出它的 \1 种设置要超过 \2 秒"),
-          (r"the setting (.*) failed: (.*)", r"设置 \1 出错：\2"))
-
-
-def _why(why: str, lang: str) -> str:
-    for pattern, chinese in WHY_ZH if lang == "zh" else ():
-        why = re.sub(f"^{pattern}$", chinese, why)
-    return why
-
-
 def explorer_html(views: dict, lang: str = "en") -> str:
     """A kernel-free explorer from ``Explorer.static_views()``: a range input per slider, a drop-down per other
     control, the pictures for the current stops and the data for the rest (swapped by the template's script)."""
@@ -247,7 +237,7 @@ def explorer_html(views: dict, lang: str = "en") -> str:
     pictures = "".join(f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{views['pngs'][p]}'>"
                        for p in views["views"][k])
     if views["still"]:
-        note, data = NOTES[lang]["still"].format(why=_why(views["still"], lang)), ""
+        note, data = NOTES[lang]["still"].format(why=views["still"]), ""
     else:
         held = "".join(NOTES[lang]["held"].format(name=h) for h in views["held"])
         note = NOTES[lang]["live"].format(n=len(views["views"]), held=held)
