@@ -130,7 +130,7 @@ HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "epoch_time"
 def train(net: nn.Module, train_iter: Iterable, test_iter=None, num_epochs: int | None = None,
           lr: float | None = None, optimizer: torch.optim.Optimizer | None = None,
           loss: Callable | None = None, penalty: Callable[[], torch.Tensor] | None = None,
-          device=None, verbose: bool = True, callback: Callable | None = None,
+          device=None, verbose: bool = True, callback: Callable | None = None, scheduler=None,
           num_steps: int | None = None, eval_every: int | None = None, eval_sets: dict | None = None) -> dict:
     """Train ``net``; return its history. Give a budget in epochs or in steps.
 
@@ -144,7 +144,8 @@ def train(net: nn.Module, train_iter: Iterable, test_iter=None, num_epochs: int 
     ``num_epochs``: the note's loop. History lists per epoch: ``train_loss`` and
     ``train_acc`` (running totals over the epoch, as the note prints them),
     ``test_loss`` and ``test_acc`` (eval mode; empty without ``test_iter``) and
-    ``epoch_time``; ``verbose`` prints the note's line each epoch.
+    ``epoch_time``; ``verbose`` prints the note's line each epoch; ``scheduler``
+    (e.g. ``CosineAnnealingLR``) steps after each epoch.
 
     ``num_steps``: that many optimizer steps, cycling through ``train_iter``;
     ``step`` and, for each ``name`` in ``eval_sets`` (name → batches or one
@@ -157,6 +158,8 @@ def train(net: nn.Module, train_iter: Iterable, test_iter=None, num_epochs: int 
     """
     if (num_epochs is None) == (num_steps is None):
         raise ValueError("give a budget: num_epochs=... (the note's loop) or num_steps=..., not both")
+    if scheduler is not None and num_steps is not None:
+        raise ValueError("a scheduler steps once per epoch: give num_epochs=..., not num_steps")
     if optimizer is None:
         if lr is None:
             raise ValueError("lr=None: give a learning rate (e.g. lr=0.1) or an optimizer")
@@ -218,6 +221,8 @@ def train(net: nn.Module, train_iter: Iterable, test_iter=None, num_epochs: int 
             history["test_loss"].append(test_loss)
             history["test_acc"].append(test_acc)
         history["epoch_time"].append(time.perf_counter() - start)
+        if scheduler is not None:
+            scheduler.step()
         if callback is not None:
             callback(epoch, net, history)
         if verbose:

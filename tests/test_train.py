@@ -113,6 +113,18 @@ def test_callback_runs_after_every_epoch_and_may_add_a_list():
     assert seen == [(1, 1, True), (2, 2, True), (3, 3, True)] and len(history["norm"]) == 3
 
 
+def test_a_scheduler_steps_after_every_epoch_and_only_with_an_epoch_budget():
+    net, tr, te = tiny_problem()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    lrs = []
+    train.train(net, tr, te, 3, optimizer=optimizer, scheduler=scheduler, device="cpu", verbose=False,
+                callback=lambda epoch, model, history: lrs.append(optimizer.param_groups[0]["lr"]))
+    assert lrs == pytest.approx([0.05, 0.025, 0.0125])   # epoch 1 trains at 0.1, then halves after each epoch
+    with pytest.raises(ValueError, match="once per epoch"):
+        train.train(net, tr, te, optimizer=optimizer, scheduler=scheduler, num_steps=5, device="cpu")
+
+
 def test_the_loop_is_the_notes_loop_step_for_step():
     # train.train (optimizer.step(closure)) and the note's written-out loop give the same weights.
     net, tr, te = tiny_problem()
