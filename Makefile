@@ -91,8 +91,17 @@ TEST_ENV := MPLBACKEND=Agg OMP_NUM_THREADS=1
 # Files run in parallel, one worker per core; each notebook stays in one worker (--dist loadfile).
 TEST_WORKERS ?= 2
 
+# Every kernel of the run (nbval in both editions, JupyterLab, the site build) shares its training through
+# tools/shared_results.py: a net trained once is not trained again by the next kernel running the same code.
+# The store starts empty each run; IPython's startup folder loads the module into each kernel.
+SHARED := .test-results
+SHARED_ENV = MLP_LESSONS_RESULTS=$(CURDIR)/$(SHARED)/results IPYTHONDIR=$(CURDIR)/$(SHARED)/ipython
+SHARED_STARTUP := $(SHARED)/ipython/profile_default/startup/00-shared-results.py
+
 test: setup
-	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile tests --nbval-lax --nbval-cell-timeout=600 notebooks
+	rm -rf $(SHARED) && mkdir -p $(dir $(SHARED_STARTUP))
+	printf 'import sys as _s\n_s.path.insert(0, "%s/tools")\nimport shared_results as _r\n_s.path.pop(0)\n_r.install()\ndel _s, _r\n' "$(CURDIR)" > $(SHARED_STARTUP)
+	$(TEST_ENV) $(SHARED_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests --nbval-lax --nbval-cell-timeout=600 notebooks
 
 test-unit: setup
 	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/browser
@@ -123,4 +132,4 @@ bench: setup
 	$(BIN)/python benchmarks/widget_latency.py
 
 clean:
-	rm -rf $(VENV) data/FashionMNIST .pytest_cache test-artifacts site .site-cache
+	rm -rf $(VENV) data/FashionMNIST .pytest_cache test-artifacts site .site-cache $(SHARED)
