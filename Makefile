@@ -96,18 +96,17 @@ TEST_WORKERS ?= 2
 # The store starts empty each run; IPython's startup folder loads the module into each kernel.
 SHARED := .test-results
 SHARED_ENV = MLP_LESSONS_RESULTS=$(CURDIR)/$(SHARED)/results IPYTHONDIR=$(CURDIR)/$(SHARED)/ipython
-SHARED_STARTUP := $(SHARED)/ipython/profile_default/startup/00-shared-results.py
 
 test: setup
-	rm -rf $(SHARED) && mkdir -p $(dir $(SHARED_STARTUP))
-	printf 'import sys as _s\n_s.path.insert(0, "%s/tools")\nimport shared_results as _r\n_s.path.pop(0)\n_r.install()\ndel _s, _r\n' "$(CURDIR)" > $(SHARED_STARTUP)
+	$(BIN)/python tools/shared_results.py prepare $(SHARED)
 	$(TEST_ENV) $(SHARED_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests --nbval-lax --nbval-cell-timeout=600 notebooks
 
 test-unit: setup
 	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/browser
 
 test-notebooks: setup
-	$(TEST_ENV) $(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=600 notebooks
+	$(BIN)/python tools/shared_results.py prepare $(SHARED)
+	$(TEST_ENV) $(SHARED_ENV) $(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=600 notebooks
 
 test-browser: setup
 	$(TEST_ENV) $(BIN)/python -m pytest tests/browser

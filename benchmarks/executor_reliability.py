@@ -3,6 +3,7 @@
     python benchmarks/executor_reliability.py                    # every lesson, 20 runs per runner
     python benchmarks/executor_reliability.py --runs 5 --lessons 03 05
     python benchmarks/executor_reliability.py --runners nbconvert --runs 10
+    python benchmarks/executor_reliability.py --share-training --jobs 2   # 20 runs each, in about 45 minutes here
 
 Each lesson (notebooks/NN_*.ipynb) is run in a fresh kernel, from the repository
 root, with MPLBACKEND=Agg and OMP_NUM_THREADS=1:
@@ -22,11 +23,17 @@ for one by much. A run that ends with a non-zero status is a failure; its last l
 printed. The table gives, per runner and lesson: runs, hangs, failures and the median
 time of the runs that ended. Measurements only: nothing is asserted, and a loaded machine
 reads slower (a run killed on a loaded machine may be slow, not hung: rerun it).
+
+``--share-training`` loads tools/shared_results.py into every kernel, as `make test` does: the
+lesson's first run (nbval) trains, and the later runs get its training back instead of redoing the
+arithmetic. Every cell still runs, and every display and widget message is sent as in a normal
+run; the runs are shorter, so 20 of each fit in under an hour. ``--jobs`` runs that many at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import signal
 import statistics
@@ -39,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from notebook_times import BUDGET_S, select_lessons  # noqa: E402 - the budgets are the fallback normal time
+sys.path.insert(0, str(ROOT / "tools"))
+import shared_results  # noqa: E402 - make test's shared training, for --share-training
 RUNNERS = ("nbval", "nbconvert", "papermill")
 NBVAL_CELL_TIMEOUT = 600  # as in the Makefile
 
@@ -77,9 +86,9 @@ def kill_tree(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def run_once(runner: str, notebook: Path, limit: float) -> tuple[str, float, str]:
+def run_once(runner: str, notebook: Path, limit: float, extra_env: dict) -> tuple[str, float, str]:
     """('ok' | 'hang' | 'fail', seconds, the last lines of output when it failed)."""
-    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1", **extra_env)
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "log"
         with open(log, "wb") as sink:
@@ -109,16 +118,23 @@ def main() -> int:
     parser.add_argument("--min-limit", type=float, default=60.0, help="never a limit below this, seconds (default 60)")
     parser.add_argument("--first-limit", type=float, default=900.0,
                         help="limit of the first (nbval) run that measures the normal time, seconds (default 900)")
+    parser.add_argument("--share-training", action="store_true",
+                        help="later runs reuse the first run's training (tools/shared_results.py, as make test)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (default 1)")
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error(f"--jobs {args.jobs}: give 1 or more")
 
     paths = select_lessons(parser, args.lessons or [])
+    store = tempfile.TemporaryDirectory()
+    extra_env = shared_results.prepare(Path(store.name)) if args.share_training else {}
 
     rows = []  # (runner, lesson, runs, hangs, failures, median, limit)
     for path in paths:
         lesson = path.name[:2]
         normal, source = None, "nbval run"
         # the nbval run comes first, always: it is the run that measures the normal time
-        status, seconds, tail = run_once("nbval", path, args.first_limit)
+        status, seconds, tail = run_once("nbval", path, args.first_limit, extra_env)
         print(f"{path.name} nbval: {status} {seconds:.1f} s {tail}", flush=True)
         if status == "ok":
             normal = seconds
@@ -129,23 +145,32 @@ def main() -> int:
             normal, source = float(BUDGET_S.get(lesson, args.first_limit / args.factor)), "budget table"
         limit = max(args.factor * normal, args.min_limit)
         print(f"{path.name}: normal time {normal:.1f} s ({source}), limit {limit:.0f} s", flush=True)
-        for runner in (r for r in args.runners if r != "nbval"):
-            times, hangs, fails = [], 0, 0
-            for i in range(1, args.runs + 1):
-                status, seconds, tail = run_once(runner, path, limit)
-                hangs += status == "hang"
-                fails += status == "fail"
-                if status != "hang":
-                    times.append(seconds)
+        others = [r for r in args.runners if r != "nbval"]
+        results = {runner: [] for runner in others}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            futures = {pool.submit(run_once, runner, path, limit, extra_env): (runner, i)
+                       for i in range(1, args.runs + 1) for runner in others}
+            for future in concurrent.futures.as_completed(futures):
+                runner, i = futures[future]
+                status, seconds, tail = future.result()
+                results[runner].append((status, seconds))
                 print(f"{path.name} {runner} run {i}/{args.runs}: {status} {seconds:.1f} s {tail}", flush=True)
-            rows.append((runner, path.name, args.runs, hangs, fails,
-                         statistics.median(times) if times else None, limit))
+        for runner, outcomes in results.items():
+            times = [seconds for status, seconds in outcomes if status != "hang"]
+            rows.append((runner, path.name, args.runs, sum(s == "hang" for s, _ in outcomes),
+                         sum(s == "fail" for s, _ in outcomes), statistics.median(times) if times else None, limit))
 
     print()
     print(f"{'runner':<11}{'lesson':<28}{'runs':>5}{'hangs':>7}{'failures':>10}{'median s':>10}{'limit s':>9}")
     for runner, name, runs, hangs, fails, median, limit in sorted(rows, key=lambda r: (RUNNERS.index(r[0]), r[1])):
         med = f"{median:.1f}" if median is not None else "-"
         print(f"{runner:<11}{name:<28}{runs:>5}{int(hangs):>7}{int(fails):>10}{med:>10}{limit:>9.0f}")
+    if args.share_training:
+        log = Path(extra_env[shared_results.ENV]) / "log.txt"
+        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        print(f"shared training: {sum(l.startswith('computed') for l in lines)} calls computed, "
+              f"{sum(l.startswith('reused') for l in lines)} reused")
+    store.cleanup()
     return 0
 
 

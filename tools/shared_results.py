@@ -21,6 +21,8 @@ A call whose arguments cannot be fingerprinted (a DataLoader, an arbitrary callb
 call that raises, and every call on a CUDA machine run as usual. Without ``$MLP_LESSONS_RESULTS``
 (JupyterLab for a student, `make lab`) nothing is loaded and every lesson trains. Each kernel appends
 one line per call ("computed", "reused" or "unshared", and why) to ``log.txt`` in the folder.
+
+    python tools/shared_results.py prepare DIR   # empty DIR; DIR/results and DIR/ipython, as make test uses them
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import hashlib
 import inspect
 import io
 import os
+import shutil
 import sys
 import types
 import weakref
@@ -248,3 +251,29 @@ def install() -> Shared | None:
     shared.wrap(train, "train")
     shared.wrap(train, "train_grid", replay_callback=True)
     return shared
+
+
+STARTUP = """import sys as _s
+_s.path.insert(0, {tools!r})
+import shared_results as _r
+_s.path.pop(0)
+_r.install()
+del _s, _r
+"""
+
+
+def prepare(folder: Path) -> dict[str, str]:
+    """Empty ``folder`` and lay out a store and an IPython folder whose startup file calls ``install``; returns the
+    environment under which kernels share their training through it (``make test`` sets the same two variables)."""
+    folder = Path(folder).resolve()
+    shutil.rmtree(folder, ignore_errors=True)
+    startup = folder / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-shared-results.py").write_text(STARTUP.format(tools=str(Path(__file__).resolve().parent)))
+    return {ENV: str(folder / "results"), "IPYTHONDIR": str(folder / "ipython")}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "prepare":
+        sys.exit("usage: python tools/shared_results.py prepare DIR")
+    prepare(Path(sys.argv[2]))
