@@ -3,7 +3,7 @@
     python benchmarks/executor_reliability.py                    # every lesson, 20 runs per runner
     python benchmarks/executor_reliability.py --runs 5 --lessons 03 05
     python benchmarks/executor_reliability.py --runners nbconvert --runs 10
-    python benchmarks/executor_reliability.py --share-training --jobs 2   # 20 runs each, in about 45 minutes here
+    python benchmarks/executor_reliability.py --share-training --jobs 2   # 20 runs each, in about an hour here
 
 Each lesson (notebooks/NN_*.ipynb) is run in a fresh kernel, from the repository
 root, with MPLBACKEND=Agg and OMP_NUM_THREADS=1:
@@ -27,7 +27,7 @@ reads slower (a run killed on a loaded machine may be slow, not hung: rerun it).
 ``--share-training`` loads tools/shared_results.py into every kernel, as `make test` does: the
 lesson's first run (nbval) trains, and the later runs get its training back instead of redoing the
 arithmetic. Every cell still runs, and every display and widget message is sent as in a normal
-run; the runs are shorter, so 20 of each fit in under an hour. ``--jobs`` runs that many at once.
+run; the runs are shorter, so 20 of each take about an hour here. ``--jobs`` runs that many at once.
 """
 
 from __future__ import annotations
