@@ -166,10 +166,7 @@ def main() -> int:
         med = f"{median:.1f}" if median is not None else "-"
         print(f"{runner:<11}{name:<28}{runs:>5}{int(hangs):>7}{int(fails):>10}{med:>10}{limit:>9.0f}")
     if args.share_training:
-        log = Path(extra_env[shared_results.ENV]) / "log.txt"
-        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
-        print(f"shared training: {sum(l.startswith('computed') for l in lines)} calls computed, "
-              f"{sum(l.startswith('reused') for l in lines)} reused")
+        print(f"shared training calls: {shared_results.summary(extra_env[shared_results.ENV]) or 'none'}")
     store.cleanup()
     return 0
 

@@ -2,11 +2,15 @@
 
 import math
 import os
-from collections import Counter
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from shared_results import summary  # noqa: E402 - the count of make test's shared training calls
+sys.path.pop(0)
 
 
 @pytest.fixture(autouse=True)
@@ -48,8 +52,7 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_terminal_summary(terminalreporter):
-    log = Path(os.environ.get("MLP_LESSONS_RESULTS", "/nonexistent")) / "log.txt"
-    if log.exists():
-        verdicts = Counter(line.split("\t", 1)[0] for line in log.read_text(encoding="utf-8").splitlines())
-        terminalreporter.write_line("shared training (tools/shared_results.py): " + ", ".join(
-            f"{n} {verdict}" for verdict, n in sorted(verdicts.items())) + f"; details in {log}")
+    folder = os.environ.get("MLP_LESSONS_RESULTS")
+    counts = folder and summary(folder)
+    if counts:
+        terminalreporter.write_line(f"shared training (tools/shared_results.py): {counts}; details in {folder}/log.txt")

@@ -1,7 +1,6 @@
 """tools/shared_results.py: a training call made again with the same code and inputs is reused with every
 side effect of the first, and a call that differs in anything that decides its result is trained again."""
 
-import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -12,18 +11,17 @@ from torch import nn
 
 from helpers import data, train
 
-TOOLS = Path(__file__).resolve().parent.parent / "tools"
-sys.path.insert(0, str(TOOLS))
-spec = importlib.util.spec_from_file_location("shared_results", TOOLS / "shared_results.py")
-shared_results = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(shared_results)
-sys.path.remove(str(TOOLS))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import shared_results  # noqa: E402
+sys.path.pop(0)
 
 
 def wrapped(folder, cells):
     """A fresh 'kernel' whose helpers.train-like module has its train and train_grid shared via ``folder``."""
     module = types.SimpleNamespace(train=train.train, train_grid=train.train_grid)
-    shared = shared_results.Shared(folder, list(cells))  # the cells the kernel has run, comments included
+    shared = shared_results.Shared(folder)
+    for cell in cells:  # the cells the kernel has run, comments included; the last is the current one
+        shared.start_cell(cell)
     shared.wrap(module, "train")
     shared.wrap(module, "train_grid", replay_callback=True)
     return module
@@ -95,6 +93,7 @@ def test_train_with_a_callback_is_not_shared_and_train_grid_replays_its_callback
         assert epochs == [1, 2]
     assert verdicts(tmp_path)[1:] == ["computed", "reused"]
     assert same(results[0], results[1])
+    assert shared_results.summary(tmp_path) == "1 computed, 1 reused, 1 unshared"
 
 
 def test_an_argument_without_a_fingerprint_runs_unshared(tmp_path):

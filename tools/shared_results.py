@@ -27,6 +27,7 @@ one line per call ("computed", "reused" or "unshared", and why) to ``log.txt`` i
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
@@ -105,19 +106,14 @@ def _code(code, h) -> None:
             h.update(repr(const).encode())
 
 
-@functools.lru_cache(maxsize=None)
 def _code_only(cell: str) -> str:
+    """``cell`` as tests/test_translation.py compares the editions: comments and blank lines left out."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
-        from translation import code_only  # what tests/test_translation.py holds equal in both editions
+        from translation import code_only
     finally:
         sys.path.pop(0)
     return code_only(cell)
-
-
-def executed_code(cells: list[str]) -> str:
-    """The cells a kernel has run so far, the current one included, comments left out."""
-    return "\n#cell\n".join(_code_only(cell) for cell in cells)
 
 
 class Tee(io.TextIOBase):
@@ -160,10 +156,16 @@ def _restore(obj, saved) -> None:
 class Shared:
     """Wraps functions of a module (``wrap``) so that their calls are shared through ``folder``."""
 
-    def __init__(self, folder: Path, cells: list[str]):
-        self.folder, self.cells, self.active = folder, cells, False
-        self.calls, self.counted = 0, (0, 0)  # calls so far; (cells, calls) when the current cell began
+    def __init__(self, folder: Path):
+        self.folder, self.active = folder, False
+        self.cells = hashlib.sha256()  # of the cells run so far, the current one included, comments left out
+        self.calls, self.in_cell = 0, 0  # wrapped calls so far, in the kernel and in the current cell
         self.folder.mkdir(parents=True, exist_ok=True)
+
+    def start_cell(self, source: str) -> None:
+        """A cell begins: it joins the code that keys every call it makes."""
+        self.cells.update(_code_only(source).encode() + b"\n#cell\n")
+        self.in_cell = 0
 
     def log(self, name: str, verdict: str, key: str = "", why: str = "") -> None:
         """One line per call: computed, reused or unshared, then where, which call, its key and why."""
@@ -180,6 +182,7 @@ class Shared:
                 return original(*args, **kwargs)
             import torch
             self.calls += 1
+            self.in_cell += 1
             try:
                 kwargs = signature.bind(*args, **kwargs).arguments  # every argument by name
                 args = ()
@@ -188,10 +191,8 @@ class Shared:
             try:
                 if not replay_callback and kwargs.get("callback") is not None:
                     raise Unshared("train's callback may do anything")
-                h = hashlib.sha256(executed_code(self.cells).encode())
-                if self.counted[0] != len(self.cells):
-                    self.counted = (len(self.cells), self.calls - 1)
-                h.update(f"#{self.calls - self.counted[1]} {name}".encode())  # the n-th wrapped call in this cell
+                h = self.cells.copy()
+                h.update(f"#{self.in_cell} {name}".encode())  # the n-th wrapped call in this cell
                 # train_grid's callback only hears the epoch (a progress bar): it is replayed, not fingerprinted
                 inputs = {k: v for k, v in kwargs.items() if not (replay_callback and k == "callback")}
                 fingerprint([args, inputs, torch.get_rng_state()], h)
@@ -245,12 +246,20 @@ def install() -> Shared | None:
     if shell is None or torch.cuda.is_available():
         return None
     from helpers import train
-    shared = Shared(Path(folder), [])
+    shared = Shared(Path(folder))
     # every cell as it starts, as written (nbval runs cells outside IPython's history, so that cannot serve)
-    shell.events.register("pre_run_cell", lambda info: shared.cells.append(info.raw_cell))
+    shell.events.register("pre_run_cell", lambda info: shared.start_cell(info.raw_cell))
     shared.wrap(train, "train")
     shared.wrap(train, "train_grid", replay_callback=True)
     return shared
+
+
+def summary(folder) -> str:
+    """How the calls logged in ``folder`` went, e.g. "198 computed, 436 reused"; "" when none were logged."""
+    log = Path(folder) / "log.txt"
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    verdicts = collections.Counter(line.split("\t", 1)[0] for line in lines)
+    return ", ".join(f"{n} {verdict}" for verdict, n in sorted(verdicts.items()))
 
 
 STARTUP = """import sys as _s
