@@ -96,10 +96,13 @@ TEST_WORKERS ?= 2
 # The store starts empty each run; IPython's startup folder loads the module into each kernel.
 SHARED := .test-results
 SHARED_ENV = MLP_LESSONS_RESULTS=$(CURDIR)/$(SHARED)/results IPYTHONDIR=$(CURDIR)/$(SHARED)/ipython
+# make test keeps each lesson nbval runs to the end as the site's executed copy in .site-cache/ (tests/conftest.py),
+# so the site build inside it (tests/browser/test_site.py) executes no lesson a second time.
+SAVE_ENV = MLP_LESSONS_SAVE_EXECUTED=$(CURDIR)/.site-cache
 
 test: setup
 	$(BIN)/python tools/shared_results.py prepare $(SHARED)
-	$(TEST_ENV) $(SHARED_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests --nbval-lax --nbval-cell-timeout=600 notebooks
+	$(TEST_ENV) $(SHARED_ENV) $(SAVE_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests --nbval-lax --nbval-cell-timeout=600 notebooks
 
 test-unit: setup
 	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/browser

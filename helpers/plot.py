@@ -88,6 +88,8 @@ def finish(ax, legend_loc: str = "best", **props):
 
 # With MLP_LESSONS_STATIC=1 (set by tools/build_site.py) an explorer displays, in place of its widgets, the PNGs that
 # compute and draw make for every combination of its controls' stops: tools/build_site.py makes them a kernel-free page.
+# With MLP_LESSONS_STATIC=both (make test's nbval kernels) it displays the widgets and the PNGs, for a frontend to
+# pick: JupyterLab shows the live explorer, the site build (from nbval's outputs) the views.
 STATIC_ENV, STATIC_MIME, MAX_VIEWS, MAX_SECONDS = "MLP_LESSONS_STATIC", "application/vnd.mlp-explorer+json", 120, 120.0
 SLIDERS = (widgets.SelectionSlider, widgets.IntSlider, widgets.FloatSlider, widgets.FloatLogSlider)
 
@@ -158,10 +160,15 @@ class Explorer(widgets.VBox):
                 plt.close("all")  # never left for the inline backend to show at the end of the cell
         return result, images
 
-    def _repr_mimebundle_(self, **kwargs):  # the live widget, or with STATIC_ENV every view drawn in advance
-        if os.environ.get(STATIC_ENV) == "1":
+    def _repr_mimebundle_(self, **kwargs):  # the live widget; with STATIC_ENV=1 every view drawn in advance instead,
+        mode = os.environ.get(STATIC_ENV, "")  # with STATIC_ENV=both (make test's nbval kernels) the two at once
+        if mode not in ("", "1", "both"):
+            raise ValueError(f"{STATIC_ENV}={mode!r}: use 1 (every view drawn in advance, as tools/build_site.py "
+                             "sets), both (the live explorer and the views, as make test's nbval kernels get), or unset it")
+        if mode == "1":
             return {"text/plain": "explorer (every view drawn in advance)", STATIC_MIME: self.static_views()}
-        return super()._repr_mimebundle_(**kwargs)
+        bundle = super()._repr_mimebundle_(**kwargs)
+        return {**bundle, STATIC_MIME: self.static_views()} if mode == "both" else bundle
 
     def static_views(self) -> dict:
         """Each combination of stops, drawn: ``controls`` (name, labels, current stop, slider?), ``views`` (row-major,

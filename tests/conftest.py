@@ -1,4 +1,5 @@
-"""Shared by the unit tests: figures closed after each test, a history checker, the order of the files."""
+"""Shared by the unit tests: figures closed after each test, a history checker, the order of the files, and
+(under make test) nbval's runs of the lessons kept for the site build."""
 
 import math
 import os
@@ -9,6 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from nbval_site import register  # noqa: E402 - make test's nbval runs become the site's executed lessons
 from shared_results import summary  # noqa: E402 - the count of make test's shared training calls
 sys.path.pop(0)
 
@@ -29,17 +31,18 @@ def check_history():
     return check
 
 
-# The order files are handed to the workers (pytest-xdist --dist loadfile keeps it): the English lessons first,
-# the two longest at once, then the unit tests, then the Chinese lessons, then the browser tests with the site
-# last. Under `make test` each kernel shares its training (tools/shared_results.py), so each training run
-# is computed by the English edition and reused by every later kernel running the same code.
+# The order files are handed to the workers (pytest-xdist --dist loadfile keeps it): the English lessons first, the two
+# longest at once, then the unit tests, then the Chinese lessons (their 07 and 04 last), then the browser tests with
+# the site last (built from nbval's runs of both editions, tools/nbval_site.py). Under `make test` each kernel shares
+# its training (tools/shared_results.py), so each training run is computed by the English edition and reused by every
+# later kernel running the same code: the Chinese 07 and 04 start long after the English ones.
 FIRST = ("notebooks/07_", "notebooks/04_")
 
 
 def _rank(item) -> tuple:
     path = item.path.as_posix()
     if "/notebooks/zh/" in path:
-        return (2, 0)
+        return (2, any(name in path for name in ("zh/07_", "zh/04_")))
     if "/notebooks/" in path:
         return (0, next((i for i, name in enumerate(FIRST) if name in path), len(FIRST)))
     if "/tests/browser/" in path:
@@ -56,3 +59,7 @@ def pytest_terminal_summary(terminalreporter):
     counts = folder and summary(folder)
     if counts:
         terminalreporter.write_line(f"shared training (tools/shared_results.py): {counts}; details in {folder}/log.txt")
+
+
+def pytest_configure(config):
+    register(config)  # under make test: nbval's runs of the lessons kept for the site build (tools/nbval_site.py)

@@ -131,6 +131,17 @@ def test_static_views_draw_every_stop_as_the_live_explorer_does(monkeypatch, cap
     assert len(set(views["pngs"])) == len(views["pngs"]) > 60  # stored once each; the settings do differ
 
 
+def test_both_shows_the_live_explorer_and_its_views_and_a_bad_value_is_named(monkeypatch):
+    panel = plot.explorer(lambda k: 2 * k, None, k=plot.widgets.IntSlider(1, 0, 2))
+    monkeypatch.setenv(plot.STATIC_ENV, "both")  # make test's nbval kernels, whose runs the site build reuses
+    bundle = panel._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "application/vnd.jupyter.widget-view+json", plot.STATIC_MIME}
+    assert len(bundle[plot.STATIC_MIME]["views"]) == 3
+    monkeypatch.setenv(plot.STATIC_ENV, "yes")
+    with pytest.raises(ValueError, match=r"MLP_LESSONS_STATIC='yes': use 1 .* both .* or unset it"):
+        panel._repr_mimebundle_()
+
+
 def test_static_views_fall_back_to_a_still_image_and_say_why(monkeypatch):
     monkeypatch.setenv(plot.STATIC_ENV, "1")
     monkeypatch.setattr(plot, "MAX_VIEWS", 10)

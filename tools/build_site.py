@@ -13,7 +13,10 @@ controls' stops in advance, which becomes a kernel-free explorer on the page (ra
 drop-downs swapping pictures), or a still image with the reason when there are too many. Executed
 notebooks are cached in .site-cache/, keyed by a hash of the notebook, helpers/ and requirements.txt,
 so a rebuild with nothing changed takes seconds; a build whose sources all match site/.build.json
-does nothing. Pages are written by nbconvert's HTMLExporter with tools/site_template/mlp-site (the lab
+does nothing. Under `make test` (MLP_LESSONS_SAVE_EXECUTED=.site-cache) each lesson that nbval runs to
+the end with every cell passing is written to the cache with nbval's outputs, its explorers drawn for
+each stop as well (MLP_LESSONS_STATIC=both): the build inside make test executes none of them again,
+and waits for a lesson nbval is still running rather than running it twice. Pages are written by nbconvert's HTMLExporter with tools/site_template/mlp-site (the lab
 template, served from the site alone: MathJax 2.7 from jupyter-server-mathjax, no CDN). Links to
 ``NN_slug.ipynb`` become ``NN_slug.html``; images the markdown embeds (``../figures/*.png``) are copied
 into the site; 00_start_here is also index.html. If notebooks/zh/ holds the Chinese edition (same file
@@ -45,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from helpers.plot import STATIC_ENV, STATIC_MIME  # noqa: E402
 
 CACHE = ROOT / ".site-cache"
+SAVE_ENV = "MLP_LESSONS_SAVE_EXECUTED"  # make test: nbval's runs of the lessons become this cache's copies
 TEMPLATES = Path(__file__).resolve().parent / "site_template"
 STAMP = ".build.json"
 SITE_PAGES: set[Path] = set()  # every page of the build under way
@@ -112,8 +116,63 @@ def execution_key(path: Path, helpers: str) -> str:
     return _digest(path.read_bytes(), helpers.encode())[:20]
 
 
-def cached_path(lang: str, path: Path, key: str) -> Path:
-    return CACHE / lang / f"{path.stem}-{key}.ipynb"
+def cached_path(lang: str, path: Path, key: str, cache: Path = CACHE) -> Path:
+    return cache / lang / f"{path.stem}-{key}.ipynb"
+
+
+def edition_of(path: Path) -> str:
+    """The edition a lesson belongs to, by its folder: notebooks/zh/ is Chinese, anything else English."""
+    return "zh" if Path(path).resolve().parent.name == "zh" else "en"
+
+
+def store(nb, target: Path) -> None:
+    """Write an executed notebook into the cache (atomically), and remove that notebook's earlier versions."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(f"{target.name}.{os.getpid()}.part")
+    nbformat.write(nb, part)
+    os.replace(part, target)
+    stem = target.name.rsplit("-", 1)[0]
+    for old in target.parent.glob(f"{stem}-*.ipynb"):
+        if old != target:
+            old.unlink(missing_ok=True)
+
+
+def running_marker(target: Path) -> Path:
+    """Where make test's nbval run of a lesson says, with its process id, that it will write ``target``."""
+    return target.with_suffix(".running")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def wait_for_tests(todo: list, limit: float = 2 * CELL_TIMEOUT) -> None:
+    """Under make test, a lesson whose nbval run is under way is this cache's copy when it ends (tests/conftest.py,
+    SAVE_ENV): wait for those runs (while their process lives, ``limit`` seconds at most) instead of running them twice."""
+    start, said = time.perf_counter(), set()
+    while time.perf_counter() - start < limit:
+        waiting = []
+        for _, path, target in todo:
+            marker = running_marker(target)
+            try:
+                pid = int(marker.read_text() or 0)
+            except (FileNotFoundError, ValueError):
+                continue
+            if not target.exists() and _alive(pid):
+                waiting.append(path.name)
+        if not waiting:
+            return
+        if new := [name for name in waiting if name not in said]:
+            print(f"waiting for make test's nbval run of {', '.join(new)}", flush=True)
+            said.update(new)
+        time.sleep(1)
+    print(f"waited {limit:.0f} s for nbval; executing those lessons here", flush=True)
 
 
 def site_key(books: dict[str, list[Path]], helpers: str) -> str:
@@ -156,9 +215,7 @@ def execute(src: str, dst: str) -> tuple[float, str]:
         return time.perf_counter() - start, str(err)[-3000:]
     except Exception as err:  # a kernel that died or a cell past its timeout
         return time.perf_counter() - start, f"{type(err).__name__}: {err}"
-    Path(dst).parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, dst + ".tmp")
-    os.replace(dst + ".tmp", dst)
+    store(nb, Path(dst))
     return time.perf_counter() - start, ""
 
 
@@ -171,6 +228,9 @@ def execute_all(books: dict[str, list[Path]], helpers: str, jobs: int, use_cache
             done[path] = target
             if not (use_cache and target.exists()):
                 todo.append((lang, path, target))
+    if use_cache and todo:
+        wait_for_tests(todo)
+        todo = [job for job in todo if not job[2].exists()]
     timings_file = CACHE / "timings.json"
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     todo.sort(key=lambda job: -timings.get(f"{job[0]}/{job[1].name}", 1e9))  # unknown ones first, then the longest
@@ -191,9 +251,6 @@ def execute_all(books: dict[str, list[Path]], helpers: str, jobs: int, use_cache
                     failures.append(f"{path.relative_to(ROOT)} failed to run:\n{error}")
                 else:
                     timings[name] = round(seconds, 1)
-                    for old in target.parent.glob(f"{path.stem}-*.ipynb"):  # earlier versions of this notebook
-                        if old != target:
-                            old.unlink()
         CACHE.mkdir(parents=True, exist_ok=True)
         timings_file.write_text(json.dumps(timings, indent=1, sort_keys=True))
     if failures:
@@ -261,6 +318,7 @@ def prepare(nb, report: list[str], lang: str = "en") -> None:
             data = out.get("data", {})
             if STATIC_MIME in data:
                 views = data.pop(STATIC_MIME)
+                data.pop(WIDGET_VIEW, None)  # make test's nbval kernels show both: the page has the views only
                 data["text/html"] = explorer_html(views, lang)
                 names = ", ".join(c["name"] for c in views["controls"]) or "-"
                 report.append(f"explorer: still image ({views['still']})" if views["still"]

@@ -1,8 +1,9 @@
 """The lessons as a website (`make site`), read in headless Chromium from a local HTTP server, with no kernel.
 
-The site is built by tools/build_site.py first: when site/ already matches the sources (CI runs
-`make site` before `make test`) that takes a second; otherwise it builds what changed (executing
-lessons, minutes), and a failed build fails these tests. The server is Python's http.server on
+The site is built by tools/build_site.py first: when site/ already matches the sources that takes a
+second; otherwise it builds what changed, and a failed build fails these tests. Under `make test`
+the lessons come from nbval's runs of them (tools/nbval_site.py), so the build executes none; run
+alone, it executes what changed (minutes). The server is Python's http.server on
 127.0.0.1; every request the pages make is recorded, and one to any other address, a failed
 request, an HTTP error or a console error fails the test. Screenshots before and after each slider
 move go to test-artifacts/site/.
