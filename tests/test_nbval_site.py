@@ -77,3 +77,17 @@ def test_the_build_waits_for_a_running_lesson_and_not_for_a_dead_one(tmp_path):
     start = time.perf_counter()
     build_site.wait_for_tests(job, limit=2)
     assert 2 <= time.perf_counter() - start < 5
+
+
+def test_no_lesson_sends_what_nbval_drops():
+    """nbval keeps display_data, execute_result, stream and error messages and drops the rest (it prints "unhandled
+    iopub msg"): a clear_output or an updated display would be missing from the kept copy, so none may be sent."""
+    import re
+
+    dropped = re.compile(r"\bclear_output\s*\(|\bdisplay_id\s*=|\bupdate_display\s*\(")
+    sources = {p: p.read_text(encoding="utf-8") for p in (ROOT / "helpers").glob("*.py")}
+    for path in sorted((ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        sources[path] = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p, text in sources.items() for m in dropped.finditer(text)]
+    assert len(sources) >= 30 and not found, found
