@@ -96,7 +96,7 @@ TEST_WORKERS ?= 2
 # The store starts empty each run; IPython's startup folder loads the module into each kernel.
 SHARED := .test-results
 SHARED_ENV = MLP_LESSONS_RESULTS=$(CURDIR)/$(SHARED)/results IPYTHONDIR=$(CURDIR)/$(SHARED)/ipython
-# make test keeps each lesson nbval runs to the end as the site's executed copy in .site-cache/ (tests/conftest.py),
+# make test keeps each lesson nbval runs to the end as the site's executed copy in .site-cache/ (tools/nbval_site.py),
 # so the site build inside it (tests/browser/test_site.py) executes no lesson a second time.
 SAVE_ENV = MLP_LESSONS_SAVE_EXECUTED=$(CURDIR)/.site-cache
 

@@ -126,8 +126,8 @@ def main() -> int:
         parser.error(f"--jobs {args.jobs}: give 1 or more")
 
     paths = select_lessons(parser, args.lessons or [])
-    store = tempfile.TemporaryDirectory()
-    extra_env = shared_results.prepare(Path(store.name)) if args.share_training else {}
+    store = tempfile.TemporaryDirectory() if args.share_training else None
+    extra_env = shared_results.prepare(Path(store.name)) if store else {}
 
     rows = []  # (runner, lesson, runs, hangs, failures, median, limit)
     for path in paths:
@@ -165,9 +165,9 @@ def main() -> int:
     for runner, name, runs, hangs, fails, median, limit in sorted(rows, key=lambda r: (RUNNERS.index(r[0]), r[1])):
         med = f"{median:.1f}" if median is not None else "-"
         print(f"{runner:<11}{name:<28}{runs:>5}{int(hangs):>7}{int(fails):>10}{med:>10}{limit:>9.0f}")
-    if args.share_training:
+    if store:
         print(f"shared training calls: {shared_results.summary(extra_env[shared_results.ENV]) or 'none'}")
-    store.cleanup()
+        store.cleanup()
     return 0
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-from nbval_site import register  # noqa: E402 - make test's nbval runs become the site's executed lessons
+TOOLS = str(Path(__file__).resolve().parent.parent / "tools")
+sys.path.insert(0, TOOLS)
 from shared_results import summary  # noqa: E402 - the count of make test's shared training calls
 sys.path.pop(0)
 
@@ -62,4 +62,13 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_configure(config):
-    register(config)  # under make test: nbval's runs of the lessons kept for the site build (tools/nbval_site.py)
+    """Under make test (MLP_LESSONS_SAVE_EXECUTED set), nbval's runs of the lessons are kept for the site build
+    (tools/nbval_site.py). Imported only then, and not in pytest-xdist's controller, which runs no test: the plugin
+    brings in torch and nbformat, seconds before the workers could start."""
+    if not os.environ.get("MLP_LESSONS_SAVE_EXECUTED") or (
+            config.getoption("numprocesses", None) and not hasattr(config, "workerinput")):
+        return
+    sys.path.insert(0, TOOLS)
+    from nbval_site import register
+    sys.path.pop(0)
+    register(config)

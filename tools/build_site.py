@@ -153,7 +153,7 @@ def _alive(pid: int) -> bool:
 
 
 def wait_for_tests(todo: list, limit: float = 2 * CELL_TIMEOUT) -> None:
-    """Under make test, a lesson whose nbval run is under way is this cache's copy when it ends (tests/conftest.py,
+    """Under make test, a lesson whose nbval run is under way is this cache's copy when it ends (tools/nbval_site.py,
     SAVE_ENV): wait for those runs (while their process lives, ``limit`` seconds at most) instead of running them twice."""
     start, said = time.perf_counter(), set()
     while time.perf_counter() - start < limit:
@@ -161,7 +161,7 @@ def wait_for_tests(todo: list, limit: float = 2 * CELL_TIMEOUT) -> None:
         for _, path, target in todo:
             marker = running_marker(target)
             try:
-                pid = int(marker.read_text() or 0)
+                pid = int(marker.read_text())
             except (FileNotFoundError, ValueError):
                 continue
             if not target.exists() and _alive(pid):

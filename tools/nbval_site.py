@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.displayhook import DisplayHook
+from nbval.plugin import IPyNbCell
 
 from build_site import (SAVE_ENV, STATIC_ENV, cached_path, edition_of, execution_key, helpers_digest,
                         running_marker, store)
@@ -32,7 +33,7 @@ class SavedExecutions:
         self.folder, self.helpers, self.runs = Path(folder), helpers_digest(), {}
 
     def _run(self, item):
-        if type(item).__name__ != "IPyNbCell":
+        if not isinstance(item, IPyNbCell):
             return None
         if item.parent not in self.runs:
             path = Path(str(item.parent.fspath))
@@ -59,7 +60,7 @@ class SavedExecutions:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
-        run = self.runs.get(getattr(item, "parent", None)) if type(item).__name__ == "IPyNbCell" else None
+        run = self.runs.get(item.parent) if isinstance(item, IPyNbCell) else None
         if run is not None:
             run["ok"] = run["ok"] and not (report.failed or report.skipped)
             if call.when == "call" and report.passed:
@@ -69,7 +70,7 @@ class SavedExecutions:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
         result = yield
-        if item.parent in self.runs and type(item).__name__ == "IPyNbCell" and (
+        if isinstance(item, IPyNbCell) and item.parent in self.runs and (
                 nextitem is None or nextitem.parent is not item.parent):
             self._finish(item.parent, self.runs.pop(item.parent))
         return result
