@@ -53,8 +53,8 @@ def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 
         img = torch.as_tensor(img).detach().cpu()
         img = (img[0] if img.dim() == 3 and img.shape[0] == 1 else img).numpy()
         ax.imshow(img, cmap="gray_r" if img.ndim == 2 else None)
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=9)
+        if titles is not None:  # y given: no search for tick labels above the axes (it has none), half the time
+            ax.set_title(titles[i], fontsize=9, y=1.0)
     fig.tight_layout()
     return axes
 
