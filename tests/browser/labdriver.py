@@ -728,15 +728,15 @@ def source(cell: dict) -> str:
 def explorer_cells(path: Path) -> list[int]:
     """Indices of the code cells a student runs to use a lesson's explorer.
 
-    Those of the "## Setup" section and of the "## " section holding the
-    cell that builds the explorer (a call ``…_explorer(``): the explorer and
-    its check-yourself cell. Sections start at markdown cells with a ``## ``
-    heading line.
+    Those of the "## Setup" section and of the section holding the cell that
+    builds the explorer (a call ``…_explorer(``): the explorer and its
+    check-yourself cell, not the subsections after them. Sections start at
+    markdown cells with a ``## `` or ``### `` heading line.
     """
     cells = read_notebook(path)["cells"]
     section, sections = -1, []
     for cell in cells:
-        if cell["cell_type"] == "markdown" and re.search(r"^## ", source(cell), re.M):
+        if cell["cell_type"] == "markdown" and re.search(r"^###? ", source(cell), re.M):
             section += 1
         sections.append(section)
     setup = [sections[i] for i, c in enumerate(cells) if c["cell_type"] == "markdown"
