@@ -171,15 +171,18 @@ def draw_subset_curves(history: dict, axes=None):
 
 
 def _poly_explorer(data: CubicData, fits: list, bounds, compute, title, true_norm=None, **slider):
-    (fig, (left, right)), laid_out = plt.subplots(1, 2, figsize=(11, 3.8)), []
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     plt.close(fig)  # one figure for every move, cleared and drawn again: a third less time than a new one
+    laid_out = False
 
     def draw(f, **value):
+        nonlocal laid_out
         left.clear(), right.clear()
         draw_polynomial_fit(left, data, f, title(f))
         draw_sweep(right, fits, bounds, *value.values(), true_norm)
         if not laid_out:  # the first picture's layout serves every move (the same ticks, labels and legends)
-            laid_out.append(fig.tight_layout())
+            fig.tight_layout()
+            laid_out = True
         plt.figure(fig)  # the explorer shows the figures pyplot holds
 
     return plot.explorer(compute, draw, **slider)
