@@ -1,6 +1,7 @@
 """The Chinese edition, level with the English one all the way down.
 
-- Every message helpers print or draw goes through ``tr``/``tr_fig`` with a literal English text; each has a Chinese
+- Every message helpers print or draw, and every text a lesson's code draws (labels, titles, legends) or names a
+  control with, goes through ``tr``/``tr_fig`` with a literal English text; each has a Chinese
   entry in helpers/zh_CN.json with the same placeholders, each entry is used, and each call passes its fields.
 - The language is ``$MLP_LESSONS_LANG``, else the notebook's folder: notebooks/zh speaks Chinese.
 - tools/translation.py's checks hold for every English/Chinese pair, and catch a cell edited on one side only.
@@ -52,15 +53,26 @@ def _literals(node):
     return None
 
 
+def sources():
+    """(where, Python code) of helpers, tools/make_figures.py and each code cell of the English lessons (the Chinese
+    edition's code is the same, as test_the_chinese_edition_is_level_with_the_english_one checks), magics left out."""
+    for path in SOURCES:
+        yield str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")
+    for path in translation.lesson_paths():
+        for i, cell in enumerate(c for c in translation.read(path).cells if c.cell_type == "code"):
+            yield f"{path.relative_to(ROOT)} code cell {i}, line", "\n".join(
+                "" if line.lstrip().startswith(("%", "!")) else line for line in cell.source.splitlines())
+
+
 def tr_calls():
     """(where, English texts, keyword names or None where fields are passed as **mapping) of every tr/tr_fig call."""
     calls = []
-    for path in SOURCES:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for where, code in sources():
+        for node in ast.walk(ast.parse(code)):
             name = getattr(node, "func", None) and getattr(node.func, "id", getattr(node.func, "attr", None))
             if isinstance(node, ast.Call) and name in ("tr", "tr_fig") and node.args:
                 keywords = None if any(k.arg is None for k in node.keywords) else {k.arg for k in node.keywords}
-                calls.append((f"{path.relative_to(ROOT)}:{node.lineno}", _literals(node.args[0]), keywords))
+                calls.append((f"{where}:{node.lineno}", _literals(node.args[0]), keywords))
     return calls
 
 
