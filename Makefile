@@ -88,8 +88,9 @@ lab-zh: setup $(LAB_ZH_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyte
 # Tests run torch on one thread: JupyterLab and Chromium share the two cores during
 # the browser tests, and two OpenMP threads on busy cores slow training tenfold or more.
 TEST_ENV := MPLBACKEND=Agg OMP_NUM_THREADS=1
-# Files run in parallel, one worker per core; each notebook stays in one worker (--dist loadfile).
-TEST_WORKERS ?= 2
+# Files run in parallel; each notebook stays in one worker (--dist loadfile). Three workers on the 2-core machine:
+# while one waits (on JupyterLab and Chromium, on a subprocess starting, on the site's lessons), two keep the cores busy.
+TEST_WORKERS ?= 3
 
 # Every kernel of the run (nbval in both editions, JupyterLab, the site build) shares its training through
 # tools/shared_results.py: a net trained once is not trained again by the next kernel running the same code.
