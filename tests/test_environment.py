@@ -29,10 +29,23 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from d2l import torch as d2l
 from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class _D2L:
+    """``d2l.torch``, imported by the first test here that uses it: at collection, its import (pandas, torchvision:
+    about 2 s) would cost every pytest-xdist worker that time, while only one of them runs this file."""
+
+    def __getattr__(self, name):
+        if name.startswith(("_", "pytest")):  # what pytest asks every module-level object while it collects
+            raise AttributeError(name)
+        from d2l import torch as module
+        return getattr(module, name)
+
+
+d2l = _D2L()
 LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat",
           "sandal", "shirt", "sneaker", "bag", "ankle boot"]
 
