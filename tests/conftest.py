@@ -33,9 +33,10 @@ def check_history():
 
 # The order files are handed to the workers (pytest-xdist --dist loadfile keeps it): the English lessons first, the two
 # longest at once, then the unit tests, then the Chinese lessons (their 07 and 04 last), then the browser tests with
-# the site last (built from nbval's runs of both editions, tools/nbval_site.py). Under `make test` each kernel shares
-# its training (tools/shared_results.py), so each training run is computed by the English edition and reused by every
-# later kernel running the same code: the Chinese 07 and 04 start long after the English ones.
+# the site's two files last, side by side (built from nbval's runs of both editions, tools/nbval_site.py). Under
+# `make test` each kernel shares its training (tools/shared_results.py), so each training run is computed by the
+# English edition and reused by every later kernel running the same code: the Chinese 07 and 04 start long after the
+# English ones.
 FIRST = ("notebooks/07_", "notebooks/04_")
 
 
@@ -46,7 +47,7 @@ def _rank(item) -> tuple:
     if "/notebooks/" in path:
         return (0, next((i for i, name in enumerate(FIRST) if name in path), len(FIRST)))
     if "/tests/browser/" in path:
-        return (3, path.endswith("test_site.py"))
+        return (3, "/tests/browser/test_site" in path)  # test_site.py and test_site_contents.py, side by side
     return (1, 0)
 
 
