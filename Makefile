@@ -98,7 +98,7 @@ TEST_WORKERS ?= 3
 SHARED := .test-results
 SHARED_ENV = MLP_LESSONS_RESULTS=$(CURDIR)/$(SHARED)/results IPYTHONDIR=$(CURDIR)/$(SHARED)/ipython
 # make test keeps each lesson nbval runs to the end as the site's executed copy in .site-cache/ (tools/nbval_site.py),
-# so the site build inside it (tests/browser/test_site.py) executes no lesson a second time.
+# so the site build inside it (tests/browser/sitedriver.py) executes no lesson a second time.
 SAVE_ENV = MLP_LESSONS_SAVE_EXECUTED=$(CURDIR)/.site-cache
 
 test: setup

@@ -1,6 +1,6 @@
 """tools/build_site.py without executing anything: inputs it refuses, kernel-free explorer HTML, links, CDN checks.
 
-The real build, served and read in Chromium, is tests/browser/test_site.py.
+The real build, served and read in Chromium, is tests/browser/test_site.py and test_site_contents.py.
 """
 
 import html

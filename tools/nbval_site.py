@@ -2,7 +2,7 @@
 
 With MLP_LESSONS_SAVE_EXECUTED=DIR, which make test sets to .site-cache/, each notebook that nbval runs to the end
 with every cell passing is written to DIR under the key tools/build_site.py gives it, with the outputs nbval received:
-the site build inside make test (tests/browser/test_site.py) then executes none of those lessons again. The kernel
+the site build inside make test (tests/browser/sitedriver.py) then executes none of those lessons again. The kernel
 nbval starts for it gets MLP_LESSONS_STATIC=both, so each explorer is live, as in JupyterLab, and drawn for each stop
 as well, as the site shows it. While a lesson runs, a marker holding this process's id tells the site build to wait
 for it. tests/conftest.py registers the plugin; elsewhere, ``pytest -p nbval_site`` with tools/ on the path.
