@@ -64,8 +64,7 @@ def weight_decay_explorer(lambd: float = 0.0, n_train: int = 1500, n_val: int = 
     for ax, keys, top in ((axes[0], ("train_loss", "val_loss"), 1.8), (axes[1], ("weight_norm",), 1.1 * max(
             max(h["weight_norm"]) for h in runs.values()))):
         for key in keys:
-            name = {"train_loss": tr_fig("train loss"), "val_loss": tr_fig("validation loss"),
-                    "weight_norm": tr_fig("weight norm")}[key]
+            name = plot.curve_label(key)
             style = "--" if key == "val_loss" else "-"
             ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{name}, λ = 0")
             lines[key], = ax.plot(epochs, runs[0.0][key], style, lw=1.8, label=name)

@@ -31,8 +31,7 @@ def dropout_explorer(dropout: float = 0.0, n_train: int = 1500, n_val: int = 100
     for ax, kind, name, color in ((axes[0], "loss", tr_fig("loss"), "C0"), (axes[1], "acc", tr_fig("accuracy"), "C1")):
         for split, style in (("train", "-"), ("validation", "--")):
             key = f"{split[:5].replace('valid', 'val')}_{kind}"
-            label = {"train_loss": tr_fig("train loss"), "val_loss": tr_fig("validation loss"), "train_acc": tr_fig(
-                "train accuracy"), "val_acc": tr_fig("validation accuracy")}[key]
+            label = plot.curve_label(key)
             ax.plot(epochs, runs[0.0][key], style, color="0.6", lw=1.2, label=f"{label}, p = 0")
             curves[key], = ax.plot(epochs, runs[0.0][key], style, color=color, label=label)
         plot.finish(ax, "upper right" if kind == "loss" else "center right", xlabel=tr_fig("epoch"), ylabel=name,

@@ -71,6 +71,12 @@ def plot_history(history: dict, ax=None, title: str | None = None):
     return finish(ax, xlabel=tr_fig("epoch"), title=title or "")
 
 
+def curve_label(key: str) -> str:
+    """The legend label of an explorer run's curve (``train_loss``, ``val_acc``, ``weight_norm``, ...), translated."""
+    return {"train_loss": tr_fig("train loss"), "val_loss": tr_fig("validation loss"), "train_acc": tr_fig(
+        "train accuracy"), "val_acc": tr_fig("validation accuracy"), "weight_norm": tr_fig("weight norm")}[key]
+
+
 def finish(ax, legend_loc: str = "best", **props):
     """``ax.set(**props)``, a light grid and a small legend at ``legend_loc``: how every lesson's axes end."""
     ax.set(**props)
