@@ -55,6 +55,26 @@ def pytest_collection_modifyitems(items):
     items.sort(key=_rank)  # stable: cells and tests keep their order within a file
 
 
+# The JupyterLab browser tests (tests/browser/test_browser_*.py) are one unit of pytest-xdist's work: the worker that
+# takes them runs them all against one JupyterLab and one Chromium (session fixtures, tests/browser/conftest.py) rather
+# than each file starting both in a worker of its own, which also emptied test-artifacts/browser/ under the others.
+LAB_FILES = "tests/browser/test_browser_"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return LAB_FILES if scope.startswith(LAB_FILES) else scope
+
+    return Scheduling(config, log)
+
+
 def pytest_terminal_summary(terminalreporter):
     folder = os.environ.get("MLP_LESSONS_RESULTS")
     counts = folder and summary(folder)
