@@ -87,7 +87,9 @@ lab-zh: setup $(LAB_ZH_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyte
 # notebook top to bottom in a fresh kernel (nbval, lax: cells opt in to output checks).
 # Tests run torch on one thread: JupyterLab and Chromium share the two cores during
 # the browser tests, and two OpenMP threads on busy cores slow training tenfold or more.
-TEST_ENV := MPLBACKEND=Agg OMP_NUM_THREADS=1
+# Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set (containers often set it): without them each
+# of the run's kernels and pytest processes compiles helpers/ and tools/ again, and pytest rewrites every test file.
+TEST_ENV := MPLBACKEND=Agg OMP_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=
 # Files run in parallel; each notebook stays in one worker (--dist loadfile). Three workers on the 2-core machine:
 # while one waits (on JupyterLab and Chromium, on a subprocess starting, on the site's lessons), two keep the cores busy.
 TEST_WORKERS ?= 3
