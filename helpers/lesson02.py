@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from helpers import plot, train
-from helpers.runtime import check_int, check_number, run_student_code, tr, tr_fig, verdict
+from helpers.runtime import check_choice, check_int, check_number, run_student_code, tr, tr_fig, verdict
 
 # --- a wiggly 1-D curve and the kinks of a one-hidden-layer ReLU fit
 
@@ -78,11 +78,15 @@ def draw_wiggle(result: dict, ax=None, **_):
         "R² = {r2:.3f}", label=label, k=k, b=b, r2=result["r2"]))
 
 
+HIDDEN_STOPS = (0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)  # unit by unit while each bend shows, then wider steps
+
+
 def wiggle_explorer(hidden: int = 2, max_hidden: int = 64) -> plot.Explorer:
-    """A slider for the hidden ReLU units fitted to the wiggly curve; ``.result`` is ``compute_wiggle``'s."""
-    check_int("hidden", hidden, 0, check_int("max_hidden", max_hidden))
-    return plot.explorer(compute_wiggle, draw_wiggle,
-                         hidden=widgets.IntSlider(value=hidden, min=0, max=max_hidden, description=tr("hidden units")))
+    """A slider over ``HIDDEN_STOPS`` ≤ ``max_hidden``: ReLU units fitted to the wiggly curve (``.result``: its fit)."""
+    stops = [h for h in HIDDEN_STOPS if h <= check_int("max_hidden", max_hidden)]
+    check_choice("hidden", hidden, stops)
+    return plot.explorer(compute_wiggle, draw_wiggle, hidden=widgets.SelectionSlider(
+        options=stops, value=hidden, description=tr("hidden units")))
 
 
 # --- exercise checks

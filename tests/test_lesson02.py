@@ -99,6 +99,10 @@ def test_wiggle_explorer_refuses_impossible_settings():
         lesson02.wiggle_explorer(hidden=-1)
     with pytest.raises(ValueError, match="hidden"):
         lesson02.wiggle_explorer(hidden=65)
+    with pytest.raises(ValueError, match=r"hidden=5 is not known; use one of 0, 1, 2, 3, 4, 6, 8"):  # not a stop
+        lesson02.wiggle_explorer(hidden=5)
+    with pytest.raises(ValueError, match="hidden=16 is not known"):  # a stop above max_hidden
+        lesson02.wiggle_explorer(hidden=16, max_hidden=12)
     with pytest.raises(ValueError, match="hidden"):
         lesson02.compute_wiggle(hidden=1.5)
     with pytest.raises(ValueError, match="max_hidden"):
