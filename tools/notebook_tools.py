@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 START = "00_start_here.ipynb"
@@ -19,10 +17,12 @@ def lesson_paths() -> list[Path]:
 
 
 def read(path: Path):
+    import nbformat  # here, not at the top: every kernel of make test imports this module (tools/shared_results.py)
     return nbformat.read(path, as_version=4)
 
 
 def write(nb, path: Path) -> None:
+    import nbformat
     nbformat.write(nb, path)
 
 
