@@ -1,5 +1,6 @@
-"""Shared by the unit tests: figures closed after each test, a history checker, the order of the files, and
-(under make test) nbval's runs of the lessons kept for the site build."""
+"""Shared by the unit tests: figures closed after each test, a history checker, the order of the files, the JupyterLab
+browser tests as one unit of pytest-xdist's work, and (under make test) nbval's runs of the lessons kept for the site
+build."""
 
 import math
 import os
