@@ -1,5 +1,6 @@
-"""The website's contents page leads to every lesson, each with its images, rendered math and navigation links (the
-fixtures: tests/browser/sitedriver.py; its own file, so that it can run beside tests/browser/test_site.py)."""
+"""The website's contents page leads to every lesson, each with its images, rendered math and navigation links, and no
+explorer a still image because one of its settings raised (the fixtures: tests/browser/sitedriver.py; its own file, so
+that it can run beside tests/browser/test_site.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def test_contents_page_leads_to_every_lesson_with_its_figures(visit):
         visit.page.wait_for_load_state("load")
         assert visit.page.title().startswith(name[:2] + " ·"), f"{name}: title {visit.page.title()!r}"
         assert visit.images_loaded(name) > 0, f"{name}: no images"
+        stills = visit.page.locator(".mlp-still .mlp-note").all_text_contents()
+        failed = [note for note in stills if " failed: " in note]  # Explorer.static_views' words for a raised setting
+        assert not failed, f"{name}: a setting of an explorer raised, so the page shows a still image instead: {failed}"
         visit.wait_for_math(name)
         links = visit.page.locator("main a[href$='.html']").evaluate_all("links => links.map(a => a.href)")
         dead = [u for u in links if u.startswith(visit.base)
