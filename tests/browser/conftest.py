@@ -61,8 +61,7 @@ def lab_server(chromium_executable):
     JupyterLab's autosave and checkpoints away from the stored notebooks, which
     must stay clean; ``helpers`` is imported from the repository as usual.
     """
-    shutil.rmtree(labdriver.ARTIFACTS, ignore_errors=True)  # screenshots and logs of this run only
-    labdriver.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    labdriver.fresh_artifacts(labdriver.ARTIFACTS)  # screenshots and logs of this run only
     root = Path(tempfile.mkdtemp(prefix="mlp-lessons-root-"))
     for folder in ("notebooks", "figures"):
         shutil.copytree(labdriver.REPO / folder, root / folder, symlinks=True,  # notebooks/data stays a link

@@ -14,6 +14,7 @@ Everything waits on the DOM or on the kernel's status, never on fixed sleeps.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -41,6 +42,22 @@ except ImportError:  # pragma: no cover
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
+
+
+
+def fresh_artifacts(folder: Path) -> Path:
+    """Create ``folder``, emptied once per test run: pytest-xdist's workers of one run share its run id, so a worker
+    that starts later keeps the screenshots and logs an earlier one saved there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when a worker dies
+        run, marker = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid())), folder / ".run"
+        if not marker.is_file() or marker.read_text() != run:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            marker.write_text(run)
+    return folder
+
 
 CHROMIUM_ENV = "MLP_LESSONS_CHROMIUM"
 REQUIRE_ENV = "MLP_LESSONS_REQUIRE_BROWSER"

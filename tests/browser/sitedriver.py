@@ -15,9 +15,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import http.server
-import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -38,14 +36,9 @@ LESSONS = sorted(p.stem for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")
 def site(chromium_executable) -> Path:
     """site/, built or brought up to date (only once a browser is known to be there). The site's test files can run in
     two workers at once: the first to take the lock builds, the other then finds site/ up to date."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    labdriver.fresh_artifacts(ARTIFACTS)  # this run's screenshots only
     with open(ARTIFACTS.parent / ".site-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when a worker dies
-        run, marker = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid())), ARTIFACTS / ".run"
-        if not marker.is_file() or marker.read_text() != run:  # this run's screenshots only
-            shutil.rmtree(ARTIFACTS, ignore_errors=True)
-            ARTIFACTS.mkdir(parents=True)
-            marker.write_text(run)
         build = subprocess.run([sys.executable, str(REPO / "tools" / "build_site.py")], cwd=REPO, text=True,
                                capture_output=True, timeout=BUILD_TIMEOUT)
         with open(ARTIFACTS / "build.log", "a", encoding="utf-8") as log:
